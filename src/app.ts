@@ -1,0 +1,101 @@
+// buildApp(deps): the whole HTTP service as a Fastify instance, without listen(). Tests call it
+// directly; server.ts adds the port.
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsPlugin as any).default ?? addFormatsPlugin) as (ajv: Ajv) => Ajv;
+import type { Config } from './config.js';
+import type { Database } from './platform/db.js';
+import { registerErrorHandling } from './platform/errors.js';
+import { registerAuth } from './platform/auth.js';
+import { genReqId, loggerOptions, registerObservability } from './platform/observability.js';
+import { pendingMigrations } from './platform/migrations.js';
+import { authRoutes } from './modules/users/users.routes.js';
+import { catalogRoutes } from './modules/catalog/catalog.routes.js';
+import { customerRoutes } from './modules/customers/customers.routes.js';
+import { salesRoutes } from './modules/sales/sales.routes.js';
+import { productionRoutes } from './modules/production/production.routes.js';
+import { paymentRoutes } from './modules/payments/payments.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  /** Pass false to silence request logs (tests). */
+  logger?: boolean;
+}
+
+export type App = FastifyInstance;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+function makeAjv(coerceTypes: boolean | 'array') {
+  // Bodies are strict (true is not 1); query strings and path params are text and are coerced.
+  const ajv = new Ajv({ coerceTypes, removeAdditional: true, useDefaults: true, allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger === false ? false : loggerOptions(deps.config.logLevel),
+    genReqId,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bodyAjv = makeAjv(false);
+  const textAjv = makeAjv('array');
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as any,
+  );
+
+  app.decorate('deps', deps);
+  registerErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Karigar API', version: '0.1.0', description: 'Order-to-production backend for made-to-order businesses.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerObservability(app);
+  registerAuth(app, deps.config.jwtSecret);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.db.query('SELECT 1');
+      const pending = await pendingMigrations(deps.db);
+      if (pending.length) return reply.status(503).send({ status: 'migrations pending', pending });
+      return { status: 'ready', database: deps.db.kind };
+    } catch (err) {
+      return reply.status(503).send({ status: 'database unreachable' });
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes);
+      await api.register(catalogRoutes);
+      await api.register(customerRoutes);
+      await api.register(salesRoutes);
+      await api.register(productionRoutes);
+      await api.register(paymentRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,2 @@
+// The production module's door for other modules.
+export { createProductionOrderForSale } from './production.service.js';

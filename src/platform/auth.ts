@@ -1,0 +1,121 @@
+// Passwords (scrypt), signed access tokens (JWT HS256 with expiry), and the permission table of
+// SPEC §3 — the one place that says which role may do what.
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden, unauthorized } from './errors.js';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+
+export const ROLES = ['admin', 'manager', 'sales', 'production_worker'] as const;
+export type UserRole = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  'business.manage': ['admin'],
+  'users.read': ['admin', 'manager'],
+  'catalog.write': ['admin', 'manager'],
+  // Reading the catalog shows prices: not for production workers (no money, SPEC §3).
+  'catalog.read': ['admin', 'manager', 'sales'],
+  'customers.write': ['admin', 'manager', 'sales'],
+  'sales.write': ['admin', 'manager', 'sales'],
+  'payments.write': ['admin', 'manager', 'sales'],
+  'leads.manage': ['admin', 'manager', 'sales'],
+  // Production orders carry cost and margin, so workers see their steps through /worker instead.
+  'production.read': ['admin', 'manager', 'sales'],
+  'production.manage': ['admin', 'manager'],
+  'production.work': ['admin', 'manager', 'production_worker'],
+  'social.read': ['admin', 'manager', 'sales'],
+} as const satisfies Record<string, readonly UserRole[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: UserRole, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly string[]).includes(role);
+}
+
+// ---- passwords ----
+const N = 16384, R = 8, P = 1, KEYLEN = 32;
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password.normalize('NFKC'), salt, KEYLEN, { N, r: R, p: P });
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(password.normalize('NFKC'), Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n), r: Number(r), p: Number(p),
+  });
+  return timingSafeEqual(key, expected);
+}
+
+// A real hash to compare against when the email is unknown, so both paths take as long.
+export const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+// ---- tokens ----
+export interface Principal {
+  userId: string;
+  businessId: string;
+  role: UserRole;
+}
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+export function signToken(p: Principal, secret: Buffer, ttlSeconds: number, now = Date.now()): string {
+  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const iat = Math.floor(now / 1000);
+  const body = b64url(JSON.stringify({ sub: p.userId, bid: p.businessId, role: p.role, iat, exp: iat + ttlSeconds }));
+  const sig = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
+  return `${header}.${body}.${sig}`;
+}
+
+/** Returns the principal, or undefined for a malformed, forged or expired token. */
+export function verifyToken(token: string, secret: Buffer, now = Date.now()): Principal | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const [header, body, sig] = parts;
+  const expected = createHmac('sha256', secret).update(`${header}.${body}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const h = JSON.parse(Buffer.from(header, 'base64url').toString());
+    if (h.alg !== 'HS256') return undefined;
+    const c = JSON.parse(Buffer.from(body, 'base64url').toString());
+    if (typeof c.exp !== 'number' || c.exp * 1000 <= now) return undefined;
+    if (typeof c.sub !== 'string' || typeof c.bid !== 'string' || !ROLES.includes(c.role)) return undefined;
+    return { userId: c.sub, businessId: c.bid, role: c.role };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- request guard ----
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'public' for routes without a bearer token; otherwise the permission the route needs. */
+    auth?: Permission | 'public' | 'authenticated';
+  }
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/** Every /api route states its permission in config.auth; a route that forgets is refused. */
+export function registerAuth(app: FastifyInstance, secret: Buffer) {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    if (!req.url.startsWith('/api/')) return;
+    const rule = req.routeOptions.config?.auth;
+    if (rule === 'public') return;
+    if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const principal = m ? verifyToken(m[1], secret) : undefined;
+    if (!principal) throw unauthorized();
+    req.principal = principal;
+    if (rule === 'authenticated') return;
+    if (!rule) throw forbidden('This route has no permission rule');
+    if (!can(principal.role, rule)) throw forbidden(`Your role (${principal.role}) may not do this (${rule})`);
+  });
+}

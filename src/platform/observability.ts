@@ -1,0 +1,54 @@
+// Logs, request ids and metrics: pino with secrets redacted, an id on every request (taken from
+// X-Request-Id when a proxy set one), Prometheus text at /metrics.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import client from 'prom-client';
+
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-hub-signature-256"]',
+  'req.headers["x-twilio-signature"]',
+  'req.headers["x-telegram-bot-api-secret-token"]',
+  '*.password', '*.password_hash', '*.token', '*.api_key', '*.api_secret', '*.webhook_secret',
+  'password', 'password_hash', 'token', 'api_key', 'api_secret', 'webhook_secret',
+];
+
+export function loggerOptions(level: string) {
+  return {
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
+}
+
+export function genReqId(req: { headers: Record<string, unknown> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+}
+
+export function registerObservability(app: FastifyInstance) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const requests = new client.Counter({
+    name: 'karigar_http_requests_total', help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'], registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'karigar_http_request_duration_seconds', help: 'HTTP request duration',
+    labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'public' } }, async (_req, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+  return registry;
+}
