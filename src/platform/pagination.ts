@@ -13,12 +13,13 @@ export interface Cursor {
   id: string;
 }
 
+const TS_RE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
+
 export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const [ts, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof ts === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(ts.replace(' ', 'T')))
-      && /^[0-9a-f-]{36}$/i.test(id)) return { ts, id };
+    if (typeof ts === 'string' && typeof id === 'string' && TS_RE.test(ts) && /^[0-9a-f-]{36}$/i.test(id)) return { ts, id };
   } catch {
     /* fall through */
   }

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// `npm test`: runs every *.test.ts twice — on the embedded PGlite, then on a PostgreSQL server
+// (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) when one answers. Without a server the
+// PostgreSQL run is skipped and says so, unless REQUIRE_POSTGRES=1 (CI), where that is a failure.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const filter = process.argv.slice(2);
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+let files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))].sort();
+if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+if (!files.length) {
+  console.error('no test files found');
+  process.exit(1);
+}
+
+async function serverUp(url) {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch (err) {
+    return err.message;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+function run(label, env) {
+  console.log(`\n=== ${label} ===`);
+  const tapDir = mkdtempSync(join(tmpdir(), 'karigar-tap-'));
+  const tap = join(tapDir, 'result.tap');
+  const r = spawnSync(process.execPath, [
+    '--import', 'tsx', '--test', '--test-concurrency=2',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  let pass = 0, fail = 0;
+  try {
+    const text = readFileSync(tap, 'utf8');
+    pass = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
+    fail = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
+  } catch { /* no report: counted as a failure below */ }
+  if (r.status !== 0 && fail === 0) fail = 1;
+  console.log(`${label}: ${pass} passed, ${fail} failed`);
+  return { pass, fail };
+}
+
+const results = [];
+results.push(run('PGlite (embedded)', { TEST_DATABASE_URL: '' }));
+
+const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const up = await serverUp(url);
+let skipped = 0;
+if (up === true) {
+  results.push(run(`PostgreSQL (${url.replace(/\/\/[^@]*@/, '//')})`, { TEST_DATABASE_URL: url }));
+} else if (process.env.REQUIRE_POSTGRES === '1') {
+  console.log(`\nPostgreSQL at ${url} is required (REQUIRE_POSTGRES=1) but did not answer: ${up}`);
+  results.push({ pass: 0, fail: 1 });
+} else {
+  skipped = 1;
+  console.log(`\nSkipped the PostgreSQL run: no server answered at ${url} (${up}). Set TEST_DATABASE_URL to run it.`);
+}
+
+const pass = results.reduce((a, r) => a + r.pass, 0);
+const fail = results.reduce((a, r) => a + r.fail, 0);
+console.log(`\n${pass} passed, ${fail} failed${skipped ? ', 1 skipped' : ''}`);
+process.exit(fail ? 1 : 0);
