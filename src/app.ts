@@ -27,6 +27,8 @@ export interface AppDeps {
   db: Database;
   /** Pass false to silence request logs (tests). */
   logger?: boolean;
+  /** Where logs go (default stdout). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export type App = FastifyInstance;
@@ -46,7 +48,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger === false ? false : loggerOptions(deps.config.logLevel),
+    logger: deps.logger === false ? false : { ...loggerOptions(deps.config.logLevel), ...(deps.logStream ? { stream: deps.logStream } : {}) },
     genReqId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -58,6 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as any,
   );
 
+  // The API speaks JSON only: anything else is 415, not a body parsed as text.
+  app.removeContentTypeParser('text/plain');
   app.decorate('deps', deps);
   registerErrorHandling(app);
 
