@@ -21,6 +21,9 @@ import { customerRoutes } from './modules/customers/customers.routes.js';
 import { salesRoutes } from './modules/sales/sales.routes.js';
 import { productionRoutes } from './modules/production/production.routes.js';
 import { paymentRoutes } from './modules/payments/payments.routes.js';
+import { channelRoutes } from './modules/social/channels/channels.routes.js';
+import { templateRoutes } from './modules/social/templates/templates.routes.js';
+import { messageRoutes } from './modules/social/messages/messages.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -97,6 +100,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(salesRoutes);
       await api.register(productionRoutes);
       await api.register(paymentRoutes);
+      await api.register(channelRoutes);
+      await api.register(templateRoutes);
+      await api.register(messageRoutes);
     },
     { prefix: '/api/v1' },
   );

@@ -19,6 +19,8 @@ export interface Config {
   telegramApiUrl: string;
   logLevel: string;
   tokenTtlSeconds: number;
+  /** First retry delay of a failed send; doubles per attempt, with jitter. */
+  sendRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const ttl = Number(str('TOKEN_TTL_SECONDS', String(12 * 3600)));
   if (!Number.isInteger(ttl) || ttl <= 0) problems.push('TOKEN_TTL_SECONDS must be a positive integer');
 
+  const retryBase = Number(str('SEND_RETRY_BASE_MS', '1000'));
+  if (!Number.isInteger(retryBase) || retryBase < 1) problems.push('SEND_RETRY_BASE_MS must be a positive integer');
+
   let secretsKey: Buffer | undefined;
   if (env.SECRETS_KEY) {
     secretsKey = parseKey(env.SECRETS_KEY);
@@ -108,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     telegramApiUrl: urls.TELEGRAM_API_URL.replace(/\/$/, ''),
     logLevel,
     tokenTtlSeconds: ttl,
+    sendRetryBaseMs: retryBase,
   };
 }

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './platform/db.js';
 import { migrate } from './platform/migrations.js';
 import { buildApp } from './app.js';
+import { startRuntime } from './runtime.js';
 
 function parseRole(argv: string[]): 'api' | 'worker' | 'all' {
   const arg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? process.env.KARIGAR_ROLE ?? 'all';
@@ -31,11 +32,8 @@ async function main() {
   const applied = await migrate(db, (m) => app.log.info(m));
   app.log.info({ database: db.kind, applied: applied.length, role }, 'database ready');
 
-  if (role === 'worker') {
-    // Event delivery workers arrive with the durable queue (issue #3); until then a worker-only
-    // process has nothing to do but the API is unaffected.
-    app.log.warn('worker role: no background jobs are defined yet');
-  }
+  const runtime = await startRuntime({ config, db, log: app.log, role });
+  app.log.info({ role }, role === 'api' ? 'queue ready (sending only)' : 'queue ready, delivering events');
   if (role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });
   }
@@ -46,6 +44,7 @@ async function main() {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    await runtime.stop();
     await db.close();
     process.exit(0);
   };

@@ -27,12 +27,21 @@ export interface Database extends Queryable {
   close(): Promise<void>;
   /** The raw handle, for libraries that need it (the job queue). */
   readonly raw: PGlite | pg.Pool;
+  /** Where recorded events are handed for delivery (set at start-up by the events module). */
+  outbox?: Outbox;
+}
+
+/** Delivers events written in a transaction to their listeners (src/platform/events.ts). */
+export interface Outbox {
+  enqueue(tx: TxHandle, listener: string, data: object): Promise<void>;
+  wake(listener: string): void;
 }
 
 const INT8 = 20;
 
 class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
+  outbox?: Outbox;
   constructor(readonly raw: PGlite) {}
 
   static async open(dataDir: string | undefined): Promise<PGliteDatabase> {
@@ -71,6 +80,7 @@ class PGliteDatabase implements Database {
 
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
+  outbox?: Outbox;
   constructor(readonly raw: pg.Pool) {}
 
   static open(url: string, max = 10): PostgresDatabase {

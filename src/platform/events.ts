@@ -1,6 +1,7 @@
 // The transactional outbox: a service records its event in the same transaction as the change it
-// reports, so an event exists exactly when its change committed. Delivery to listeners reads these
-// rows (issue #3); nothing here is in-memory.
+// reports, and in that same transaction a durable job per listener is queued. The event exists
+// exactly when its change committed, and a crash after the commit loses nothing: the job waits in
+// the queue for any worker. Listeners are idempotent (they may run twice).
 import type { Tx } from './tenancy.js';
 
 export interface EventPayloads {
@@ -10,13 +11,36 @@ export interface EventPayloads {
   'production.completed': { production_order_id: string; order_no: string; sale_id: string; customer_id: string };
   'order.ready': { production_order_id: string; order_no: string; sale_id: string; customer_id: string };
   'payment.received': { payment_id: string; amount: string; sale_id: string; balance: string; invoice_no: string; customer_id: string };
+  'lead.created': { lead_id: string; message_id: string; mobile: string | null };
+  'message.received': { message_id: string; channel_id: string; customer_id: string | null };
 }
 export type EventType = keyof EventPayloads;
+
+/** Which listener hears which events. Each listener is a queue of its own. */
+export const LISTENERS: Record<string, readonly EventType[]> = {
+  'listener.social': ['sale.created', 'production.created', 'production.step.completed', 'production.completed', 'order.ready', 'payment.received'],
+};
+
+export interface EventJob {
+  business_id: string;
+  event_id: number;
+  type: EventType;
+}
 
 export async function recordEvent<E extends EventType>(tx: Tx, businessId: string, type: E, payload: EventPayloads[E]): Promise<number> {
   const r = await tx.query<{ id: number }>(
     `INSERT INTO events (business_id, type, payload) VALUES ($1, $2, $3) RETURNING id`,
     [businessId, type, JSON.stringify(payload)],
   );
-  return r.rows[0].id;
+  const id = r.rows[0].id;
+  const outbox = tx.db.outbox;
+  if (outbox) {
+    for (const [listener, types] of Object.entries(LISTENERS)) {
+      if (!types.includes(type)) continue;
+      const job: EventJob = { business_id: businessId, event_id: id, type };
+      await outbox.enqueue(tx.handle, listener, job);
+      tx.afterCommit(() => outbox.wake(listener));
+    }
+  }
+  return id;
 }

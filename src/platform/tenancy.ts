@@ -2,28 +2,43 @@
 // business set transaction-locally, so row-level security decides what a query can see even when
 // it forgets its WHERE business_id, and nothing leaks between pooled connections (or PgBouncer
 // transaction-mode backends).
-import type { Database, Queryable } from './db.js';
+import type { Database, Queryable, TxHandle } from './db.js';
 
 export const APP_ROLE = 'karigar_app';
 
-export type Tx = Queryable;
+/** A tenant transaction: queries, plus work to do only once it has committed. */
+export interface Tx extends Queryable {
+  readonly db: Database;
+  readonly handle: TxHandle;
+  afterCommit(fn: () => void): void;
+}
+
+async function run<T>(db: Database, businessId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const after: (() => void)[] = [];
+  const result = await db.transaction(async (handle) => {
+    await handle.query(`SET LOCAL ROLE ${APP_ROLE}`);
+    if (businessId) await handle.query(`SELECT set_config('app.business_id', $1, true)`, [businessId]);
+    const tx: Tx = {
+      db,
+      handle,
+      query: (sql, params) => handle.query(sql, params),
+      afterCommit: (f) => { after.push(f); },
+    };
+    return fn(tx);
+  });
+  for (const f of after) f();
+  return result;
+}
 
 /** Runs fn as one transaction of one business. */
 export function withTenant<T>(db: Database, businessId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    await tx.query(`SELECT set_config('app.business_id', $1, true)`, [businessId]);
-    return fn(tx);
-  });
+  return run(db, businessId, fn);
 }
 
 /**
- * Runs fn as the application role with no business set: only the global tables (the login index)
- * are visible. Used before a business is known, e.g. to find a user's business at login.
+ * Runs fn as the application role with no business set: only the global tables (the login index,
+ * channel routes) are visible. Used before a business is known.
  */
 export function withoutTenant<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    return fn(tx);
-  });
+  return run(db, null, fn);
 }

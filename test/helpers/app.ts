@@ -8,13 +8,17 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/platform/db.js';
 import { migrate } from '../../src/platform/migrations.js';
+import { startRuntime, type ProcessRole, type Runtime } from '../../src/runtime.js';
 
 export interface TestApp {
   app: App;
   db: Database;
   config: Config;
+  runtime?: Runtime;
   close(): Promise<void>;
 }
+
+export const silentLog = { info() {}, warn() {}, error() {} };
 
 export const onPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
@@ -57,16 +61,35 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The app on a fresh database. With `role`, the durable queue starts too (as `npm start` does):
+ * 'all' delivers events in this process, 'api' only queues them.
+ */
+export async function buildTestApp(opts: { env?: Record<string, string>; role?: ProcessRole } = {}): Promise<TestApp> {
   const { db, drop } = await testDatabase();
-  const config = testConfig(env);
+  const config = testConfig(opts.env);
+  const runtime = opts.role
+    ? await startRuntime({ config, db, log: silentLog, role: opts.role, pollingIntervalSeconds: 0.5 })
+    : undefined;
   const app = await buildApp({ config, db, logger: false });
   await app.ready();
   return {
-    app, db, config,
+    app, db, config, runtime,
     async close() {
       await app.close();
+      await runtime?.stop();
       await drop();
     },
   };
+}
+
+/** Polls until check() returns a truthy value (or throws after timeoutMs). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,0 +1,65 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ctxOf } from '../../context.js';
+import { Id, IdParams, Nullable, PageOf, Timestamp } from '../../schemas.js';
+import * as channels from './channels.service.js';
+
+const ChannelType = Type.Union(channels.CHANNEL_TYPES.map((t) => Type.Literal(t)));
+const Settings = Type.Object({
+  provider: Type.Optional(Type.Union(channels.PROVIDERS.map((p) => Type.Literal(p)))),
+  notifications: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
+  templates: Type.Optional(Type.Record(Type.String(), Type.Object({
+    name: Type.String(), language: Type.String(), params: Type.Optional(Type.Array(Type.String())),
+  }))),
+  verify_token: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+  max_per_second: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+}, { additionalProperties: true });
+
+const Channel = Type.Object({
+  id: Id,
+  channel_type: ChannelType,
+  phone_number: Nullable(Type.String()),
+  account_id: Nullable(Type.String()),
+  is_active: Type.Boolean(),
+  settings: Type.Record(Type.String(), Type.Any()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('needs_attention')]),
+  status_reason: Nullable(Type.String()),
+  has_api_key: Type.Boolean(),
+  has_api_secret: Type.Boolean(),
+  has_webhook_secret: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const Secret = Nullable(Type.String({ minLength: 1, maxLength: 4096 }));
+const Writable = {
+  phone_number: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+  account_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+  api_key: Type.Optional(Secret),
+  api_secret: Type.Optional(Secret),
+  webhook_secret: Type.Optional(Secret),
+  is_active: Type.Optional(Type.Boolean()),
+  settings: Type.Optional(Settings),
+};
+
+export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/social/channels', {
+    config: { auth: 'business.manage' },
+    schema: { tags: ['social'], summary: 'Connect a channel (secrets are write-only)', body: Type.Object({ channel_type: ChannelType, ...Writable }), response: { 201: Channel } },
+  }, async (req, reply) => reply.status(201).send(await channels.createChannel(ctxOf(req), req.body as any)));
+
+  app.patch('/social/channels/:id', {
+    config: { auth: 'business.manage' },
+    schema: { tags: ['social'], summary: 'Enable, disable, rotate secrets, change settings', params: IdParams, body: Type.Object(Writable, { minProperties: 1 }), response: { 200: Channel } },
+  }, async (req) => channels.updateChannel(ctxOf(req), req.params.id, req.body as any));
+
+  app.get('/social/channels', {
+    config: { auth: 'social.read' },
+    schema: { tags: ['social'], summary: 'Channels, without secrets', response: { 200: PageOf(Channel) } },
+  }, async (req) => channels.listChannels(ctxOf(req)));
+
+  app.get('/social/channels/:id', {
+    config: { auth: 'social.read' },
+    schema: { tags: ['social'], summary: 'One channel, without secrets', params: IdParams, response: { 200: Channel } },
+  }, async (req) => channels.getChannel(ctxOf(req), req.params.id));
+};

@@ -1,0 +1,53 @@
+// Per-business template overrides on top of the defaults (en, hi). A body naming an unknown
+// variable is refused when saved, not discovered when a customer gets "{{foo}}".
+import { badRequest } from '../../../platform/errors.js';
+import { withTenant, type Tx } from '../../../platform/tenancy.js';
+import type { Ctx } from '../../context.js';
+import { defaultTemplate, TEMPLATE_EVENTS, TEMPLATE_LOCALES, validateTemplate, type TemplateEvent, type TemplateLocale } from './templates.js';
+
+function view(event: TemplateEvent, locale: TemplateLocale, override?: { body: string; updated_at: Date }) {
+  const def = defaultTemplate(event, locale);
+  return { event, locale, body: override?.body ?? def, is_default: !override, default_body: def, updated_at: (override?.updated_at ?? null) as any };
+}
+
+export async function listTemplates(ctx: Ctx) {
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const r = await tx.query(`SELECT event, locale, body, updated_at FROM message_templates`);
+    const by = new Map(r.rows.map((o: any) => [`${o.event}/${o.locale}`, o]));
+    const data = TEMPLATE_EVENTS.flatMap((e) => TEMPLATE_LOCALES.map((l) => view(e, l, by.get(`${e}/${l}`))));
+    return { data, next_cursor: null };
+  });
+}
+
+export async function getTemplate(ctx: Ctx, event: TemplateEvent, locale: TemplateLocale) {
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => view(event, locale, await overrideOf(tx, event, locale)));
+}
+
+export async function putTemplate(ctx: Ctx, event: TemplateEvent, locale: TemplateLocale, body: string) {
+  const v = validateTemplate(body);
+  if (!v.ok) throw badRequest('Invalid template', v.errors.map((message) => ({ field: 'body', message })));
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO message_templates (business_id, event, locale, body) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (business_id, event, locale) DO UPDATE SET body = EXCLUDED.body, updated_at = now()
+       RETURNING body, updated_at`,
+      [ctx.principal.businessId, event, locale, body]);
+    return view(event, locale, r.rows[0]);
+  });
+}
+
+export async function resetTemplate(ctx: Ctx, event: TemplateEvent, locale: TemplateLocale) {
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    await tx.query(`DELETE FROM message_templates WHERE event = $1 AND locale = $2`, [event, locale]);
+    return view(event, locale);
+  });
+}
+
+async function overrideOf(tx: Tx, event: string, locale: string) {
+  return (await tx.query(`SELECT body, updated_at FROM message_templates WHERE event = $1 AND locale = $2`, [event, locale])).rows[0];
+}
+
+/** The body to render for this business: its override, else the default. */
+export async function templateBody(tx: Tx, event: TemplateEvent, locale: TemplateLocale): Promise<string> {
+  return (await overrideOf(tx, event, locale))?.body ?? defaultTemplate(event, locale);
+}

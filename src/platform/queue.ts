@@ -1,0 +1,101 @@
+// The durable job queue: pg-boss 10 over our own Database, so it runs on PGlite and PostgreSQL
+// alike. Jobs are inserted inside the business transaction (they commit or roll back with it);
+// after commit the in-process worker is woken at once, and polling only covers jobs sent by
+// other processes.
+import PgBoss from 'pg-boss';
+import type { Database, Queryable } from './db.js';
+
+type Handler = (data: any) => Promise<void>;
+
+export interface JobSpec {
+  retryLimit?: number;
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  expireInSeconds?: number;
+}
+
+/** pg-boss's view of the whole database: parameterless text may hold several statements. */
+function dbAdapter(db: Database): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: any[]) {
+      if (values?.length) return db.query(text, values);
+      if (db.kind === 'pglite') {
+        const results = await (db.raw as any).exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      }
+      const r: any = await (db.raw as any).query(text);
+      return Array.isArray(r) ? r.at(-1) : r;
+    },
+  };
+}
+
+/** pg-boss's view of one open transaction: the job commits or rolls back with it. */
+function txAdapter(tx: Queryable): PgBoss.Db {
+  return { executeSql: (text: string, values: any[]) => tx.query(text, values) };
+}
+
+export class Queue {
+  private workers = new Map<string, string>();
+  private constructor(readonly boss: PgBoss, readonly pollingIntervalSeconds: number) {}
+
+  static async start(db: Database, opts: { pollingIntervalSeconds?: number; onError?: (err: Error) => void } = {}): Promise<Queue> {
+    const boss = new PgBoss({
+      db: dbAdapter(db),
+      schema: 'pgboss',
+      // One process per database handles maintenance at a time (pg-boss takes an advisory lock).
+      supervise: true,
+      schedule: false,
+      maintenanceIntervalSeconds: 60,
+    });
+    boss.on('error', (err) => opts.onError?.(err));
+    await boss.start();
+    // The application role inserts jobs inside tenant transactions.
+    await db.exec(`GRANT USAGE ON SCHEMA pgboss TO karigar_app;
+      GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pgboss TO karigar_app;
+      GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgboss TO karigar_app;
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO karigar_app;`);
+    return new Queue(boss, opts.pollingIntervalSeconds ?? 2);
+  }
+
+  async define(name: string, spec: JobSpec = {}) {
+    const existing = await this.boss.getQueue(name);
+    if (!existing) {
+      await this.boss.createQueue(name, {
+        name,
+        retryLimit: spec.retryLimit ?? 10,
+        retryDelay: spec.retryDelay ?? 1,
+        retryBackoff: spec.retryBackoff ?? true,
+        expireInSeconds: spec.expireInSeconds ?? 120,
+      }).catch(async (err) => {
+        if (!(await this.boss.getQueue(name))) throw err; // another process created it first: fine
+      });
+    }
+  }
+
+  /** Sends a job inside an open transaction: it exists only if that transaction commits. */
+  async sendInTx(tx: Queryable, name: string, data: object, options: PgBoss.SendOptions = {}) {
+    return this.boss.send(name, data, { ...options, db: txAdapter(tx) });
+  }
+
+  async send(name: string, data: object, options: PgBoss.SendOptions = {}) {
+    return this.boss.send(name, data, options);
+  }
+
+  async work(name: string, handler: Handler, opts: { batchSize?: number } = {}) {
+    const id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 1 },
+      async (jobs: PgBoss.Job<any>[]) => {
+        for (const job of jobs) await handler(job.data);
+      });
+    this.workers.set(name, id);
+  }
+
+  /** Wakes this process's worker for the queue now instead of at its next poll. */
+  wake(name: string) {
+    const id = this.workers.get(name);
+    if (id) this.boss.notifyWorker(id);
+  }
+
+  async stop() {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 5000 });
+  }
+}
