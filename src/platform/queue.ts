@@ -81,10 +81,19 @@ export class Queue {
     return this.boss.send(name, data, options);
   }
 
+  /**
+   * Works a queue: each fetched batch runs concurrently; a batch with a failure is retried whole
+   * (handlers are idempotent, so the jobs that succeeded do no harm running again). After a
+   * non-empty batch the worker fetches again at once; it waits for its poll only when idle.
+   */
   async work(name: string, handler: Handler, opts: { batchSize?: number } = {}) {
-    const id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 1 },
+    let id = '';
+    id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 8 },
       async (jobs: PgBoss.Job<any>[]) => {
-        for (const job of jobs) await handler(job.data);
+        const results = await Promise.allSettled(jobs.map((job) => handler(job.data)));
+        if (jobs.length) this.boss.notifyWorker(id);
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed.length) throw failed[0].reason;
       });
     this.workers.set(name, id);
   }

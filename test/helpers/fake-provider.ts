@@ -13,6 +13,8 @@ export interface FakeRequest {
   /** Parsed JSON, or the form as an object, or the raw text when neither. */
   body: any;
   raw: string;
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
 }
 
 export interface FakeResponse {
@@ -49,7 +51,7 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     res.on('error', () => {});
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const recorded: FakeRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: parseBody(raw, req.headers['content-type']), raw };
+      const recorded: FakeRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: parseBody(raw, req.headers['content-type']), raw, receivedAt: Date.now() };
       requests.push(recorded);
       const n = ++counter;
       const answer = queued.shift() ?? defaultAnswer(recorded, n);

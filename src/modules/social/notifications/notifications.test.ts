@@ -283,3 +283,21 @@ test('channels: admin-only writes, secrets encrypted and never returned, roles a
   assert.equal(off.settings.notifications['order.ready'], false);
   assert.equal(off.settings.provider, 'meta', 'a settings patch keeps the rest');
 });
+
+test('the per-channel rate cap holds: never more sends in one second than max_per_second', async () => {
+  const { shop, channel } = await shopWithChannel({ max_per_second: 3, notifications: { 'production.created': false } });
+  const p = await newProduct(t.app, shop, { production_steps: [] });
+  const drafts = [];
+  for (let i = 0; i < 8; i++) drafts.push(await newSale(t.app, shop, (await newCustomer(t.app, shop)).id, [{ product_id: p.id, quantity: 1 }]));
+  await Promise.all(drafts.map((d) => call(t.app, 'POST', `/sales/${d.id}/finalize`, { token: shop.token })));
+  await eventually(async () => sentTo(channel.account_id).length === 8 && true, 30_000, 'eight sends');
+  // Each send records the shared one-second slot it was counted in: at most 3 per slot.
+  const msgs = await eventually(async () => {
+    const m = await outbound(shop);
+    return m.length === 8 && m.every((x: any) => x.status === 'sent') && m;
+  }, 10_000, 'eight recorded');
+  const perSecond = new Map<number, number>();
+  for (const m of msgs) perSecond.set(m.metadata.send_slot, (perSecond.get(m.metadata.send_slot) ?? 0) + 1);
+  assert.ok([...perSecond.values()].every((n) => n <= 3), JSON.stringify([...perSecond.entries()]));
+  assert.ok(perSecond.size >= 3, 'eight sends at three a second span at least three seconds');
+});

@@ -106,7 +106,7 @@ export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<vo
 }
 
 /** Waits for a send slot under the channel's per-second cap, shared by every worker process. */
-async function takeSlot(deps: NotifierDeps, businessId: string, channelId: string, maxPerSecond: number) {
+async function takeSlot(deps: NotifierDeps, businessId: string, channelId: string, maxPerSecond: number): Promise<number> {
   for (;;) {
     const r = await withTenant(deps.db, businessId, async (tx) => {
       const slot = await tx.query<{ second: number; sent: number; ms: number }>(
@@ -121,7 +121,7 @@ async function takeSlot(deps: NotifierDeps, businessId: string, channelId: strin
       }
       return row;
     });
-    if (r.sent <= maxPerSecond) return;
+    if (r.sent <= maxPerSecond) return r.second;
     await new Promise((res) => setTimeout(res, Math.max(5, 1000 - r.ms)));
   }
 }
@@ -149,7 +149,7 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
     await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', code: 'channel_inactive', message: 'The channel was disabled before the message went out' });
     return;
   }
-  await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);
+  const slot = await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);
   const provider = createProvider(providerOf(channel) as any, deps.config, {
     log: (obj, msg) => deps.log.info({ ...obj, business_id: businessId, channel_id: channel.id, message_id: m.id }, msg),
   });
@@ -159,16 +159,17 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   } catch (err: any) {
     result = { ok: false, kind: 'transient', code: 'send_error', message: String(err?.message ?? err) };
   }
-  await finish(deps, businessId, m.id, result, m.attempts);
+  await finish(deps, businessId, m.id, result, m.attempts, slot);
 }
 
-async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS) {
+async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number) {
   await withTenant(deps.db, businessId, async (tx) => {
     if (result.ok) {
+      // send_slot: the rate-cap second this send was counted in (what the cap is audited by).
       const r = await tx.query(
         `UPDATE social_messages SET status = 'sent', provider_message_id = $2, sent_at = now(), locked_until = NULL,
-           error_code = NULL, error_message = NULL, updated_at = now()
-         WHERE id = $1 AND status = 'pending' RETURNING channel_id`, [messageId, result.provider_message_id]);
+           error_code = NULL, error_message = NULL, updated_at = now(), metadata = metadata || jsonb_build_object('send_slot', $3::bigint)
+         WHERE id = $1 AND status = 'pending' RETURNING channel_id`, [messageId, result.provider_message_id, slot ?? null]);
       if (r.rows[0]) await applyPendingStatuses(tx, r.rows[0].channel_id, result.provider_message_id);
       deps.log.info({ business_id: businessId, message_id: messageId, provider_message_id: result.provider_message_id }, 'notification sent');
       return;
@@ -195,6 +196,6 @@ export async function registerNotifier(deps: NotifierDeps, opts: { work: boolean
   await deps.queue.define('listener.social');
   await deps.queue.define(SEND_QUEUE);
   if (!opts.work) return;
-  await deps.queue.work('listener.social', (job: EventJob) => handleEvent(deps, job), { batchSize: 4 });
-  await deps.queue.work(SEND_QUEUE, (job: { business_id: string; message_id: string }) => deliver(deps, job.business_id, job.message_id));
+  await deps.queue.work('listener.social', (job: EventJob) => handleEvent(deps, job), { batchSize: 16 });
+  await deps.queue.work(SEND_QUEUE, (job: { business_id: string; message_id: string }) => deliver(deps, job.business_id, job.message_id), { batchSize: 16 });
 }

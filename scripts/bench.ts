@@ -1,0 +1,126 @@
+// `npm run bench`: event → provider latency and notification throughput, measured against a fake
+// WhatsApp Cloud API on loopback. Runs on the embedded PGlite, and also on PostgreSQL when
+// BENCH_DATABASE_URL is set (a scratch database is created and dropped there).
+//
+//   latency:    a sale is finalized (the commit), then the time until the provider receives its
+//               "sale.created" message; sales one after another, so each is measured alone.
+//   throughput: many sales finalized at once; sends per second reaching the provider, with the
+//               channel's cap at the WhatsApp default (80/s) and raised (1000/s).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/platform/db.js';
+import { migrate } from '../src/platform/migrations.js';
+import { startRuntime } from '../src/runtime.js';
+import { startFakeProvider } from '../test/helpers/fake-provider.js';
+
+const LATENCY_SALES = Number(process.env.BENCH_LATENCY_SALES ?? 100);
+const BURST_SALES = Number(process.env.BENCH_BURST_SALES ?? 300);
+const quiet = { info() {}, warn() {}, error() {} };
+
+function pct(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function openBenchDb(url?: string): Promise<{ db: Database; drop(): Promise<void> }> {
+  if (!url) {
+    const db = await openDatabase({});
+    return { db, drop: () => db.close() };
+  }
+  const name = `karigar_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 10 });
+  return {
+    db,
+    async drop() {
+      await db.close();
+      const a = new pg.Client({ connectionString: url });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+async function run(label: string, url?: string) {
+  const fake = await startFakeProvider();
+  const { db, drop } = await openBenchDb(url);
+  await migrate(db);
+  const config = loadConfig({
+    DATA_DIR: '/tmp/karigar-bench', JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'silent', META_GRAPH_API_URL: `${fake.url}/meta`,
+  });
+  const runtime = await startRuntime({ config, db, log: quiet, role: 'all', pollingIntervalSeconds: 2 });
+  const app = await buildApp({ config, db, logger: false });
+  const api = async (method: string, path: string, token: string | undefined, body?: unknown) => {
+    const r = await app.inject({ method: method as any, url: `/api/v1${path}`, headers: token ? { authorization: `Bearer ${token}` } : {}, payload: body as any });
+    if (r.statusCode >= 400) throw new Error(`${method} ${path}: ${r.statusCode} ${r.body}`);
+    return r.json();
+  };
+
+  const reg = await api('POST', '/auth/register', undefined, { business_name: 'Bench Bakery', name: 'B', email: `bench-${Date.now()}@example.com`, password: 'bench pass' });
+  const token = reg.token;
+  const channel = await api('POST', '/social/channels', token, {
+    channel_type: 'whatsapp', phone_number: '+919000000009', account_id: 'pnid-bench', api_key: 'tok',
+    settings: { max_per_second: 1000, notifications: { 'production.created': false } },
+  });
+  const product = await api('POST', '/products', token, { name: 'Cake', price: '100.00' });
+  const customer = await api('POST', '/customers', token, { name: 'Ravi', mobile: '+919876543210' });
+  const draft = () => api('POST', '/sales', token, { customer_id: customer.id, items: [{ product_id: product.id, quantity: 1 }] });
+  const arrived = (invoice: string) => fake.requests.find((r) => String(r.body?.text?.body ?? '').includes(invoice));
+
+  // Latency, one sale at a time.
+  const latencies: number[] = [];
+  for (let i = 0; i < LATENCY_SALES; i++) {
+    const d = await draft();
+    const final = await api('POST', `/sales/${d.id}/finalize`, token);
+    const committed = Date.now();
+    for (;;) {
+      const r = arrived(final.invoice_no);
+      if (r) { latencies.push(r.receivedAt - committed); break; }
+      await new Promise((res) => setTimeout(res, 1));
+    }
+  }
+  latencies.sort((a, b) => a - b);
+
+  // Throughput under a cap.
+  const burst = async (cap: number) => {
+    await api('PATCH', `/social/channels/${channel.id}`, token, { settings: { max_per_second: cap } });
+    const drafts = [];
+    for (let i = 0; i < BURST_SALES; i++) drafts.push(await draft());
+    fake.clear();
+    const start = Date.now();
+    await Promise.all(drafts.map((d) => api('POST', `/sales/${d.id}/finalize`, token)));
+    const finalized = Date.now();
+    while (fake.requests.length < BURST_SALES) await new Promise((res) => setTimeout(res, 5));
+    const times = fake.requests.map((r) => r.receivedAt);
+    const perSecond = new Map<number, number>();
+    for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    const seconds = (Math.max(...times) - start) / 1000;
+    return { cap, sends: BURST_SALES, seconds, rate: BURST_SALES / seconds, finalizeSeconds: (finalized - start) / 1000, peak: Math.max(...perSecond.values()) };
+  };
+  const capped = await burst(80);
+  const open = await burst(1000);
+
+  await app.close();
+  await runtime.stop();
+  await drop();
+  await fake.close();
+
+  console.log(`\n${label}`);
+  console.log(`  event → provider latency over ${latencies.length} sales: p50 ${pct(latencies, 50)} ms, p90 ${pct(latencies, 90)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies.at(-1)} ms`);
+  for (const b of [capped, open]) {
+    console.log(`  ${b.sends} sales at once, cap ${String(b.cap).padStart(4)}/s: ${b.rate.toFixed(1)} sends/s (${b.seconds.toFixed(2)} s; finalizes done in ${b.finalizeSeconds.toFixed(2)} s), busiest second ${b.peak} sends`);
+  }
+}
+
+await run('PGlite (embedded)');
+if (process.env.BENCH_DATABASE_URL) await run(`PostgreSQL (${process.env.BENCH_DATABASE_URL.replace(/\/\/[^@]*@/, '//')})`, process.env.BENCH_DATABASE_URL);
+else console.log('\n(set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to measure on PostgreSQL too)');
+process.exit(0);
