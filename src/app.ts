@@ -24,6 +24,8 @@ import { paymentRoutes } from './modules/payments/payments.routes.js';
 import { channelRoutes } from './modules/social/channels/channels.routes.js';
 import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
+import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
+import { leadRoutes } from './modules/leads/leads.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -103,6 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(channelRoutes);
       await api.register(templateRoutes);
       await api.register(messageRoutes);
+      await api.register(leadRoutes);
+      await api.register(webhookRoutes);
     },
     { prefix: '/api/v1' },
   );

@@ -19,6 +19,7 @@ export type EventType = keyof EventPayloads;
 /** Which listener hears which events. Each listener is a queue of its own. */
 export const LISTENERS: Record<string, readonly EventType[]> = {
   'listener.social': ['sale.created', 'production.created', 'production.step.completed', 'production.completed', 'order.ready', 'payment.received'],
+  'listener.inbound': ['message.received'],
 };
 
 export interface EventJob {

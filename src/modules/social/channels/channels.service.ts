@@ -93,8 +93,22 @@ export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_ty
       [ctx.principal.businessId, id, input.channel_type, normaliseAddress(input.channel_type, input.phone_number, country) ?? null,
         input.account_id ?? null, enc('api_key'), enc('api_secret'), enc('webhook_secret'), input.is_active ?? null, JSON.stringify(settings)],
     );
+    await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
     return r.rows[0];
   });
+}
+
+/**
+ * Keeps the global routing index in step with the channel: the webhook finds candidate channels
+ * by the address a provider names (phone number id, page id, Twilio number) or by channel id.
+ */
+async function syncRoutes(tx: Tx, businessId: string, ch: { id: string; channel_type: string; account_id: string | null; phone_number: string | null; settings: Record<string, any> }) {
+  await tx.query(`DELETE FROM channel_routes WHERE channel_id = $1`, [ch.id]);
+  const verify = ch.settings?.verify_token ? `verify:${ch.settings.verify_token}` : null;
+  const addresses = [...new Set([ch.id, ch.account_id, ch.phone_number, verify].filter((a): a is string => Boolean(a)))];
+  await tx.query(
+    `INSERT INTO channel_routes (channel_type, address, business_id, channel_id) SELECT $1, a, $2, $3 FROM unnest($4::text[]) a`,
+    [ch.channel_type, businessId, ch.id, addresses]);
 }
 
 export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
@@ -123,6 +137,7 @@ export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
       sets.push(`status = 'active'`, 'status_reason = NULL');
     }
     const r = await tx.query(`UPDATE social_channels SET ${sets.join(', ')} WHERE id = $1 RETURNING ${PUBLIC_COLS}`, params);
+    await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
     return r.rows[0];
   });
 }

@@ -1,0 +1,136 @@
+// Conversational ordering (SPEC §7): each new inbound message is read for intent and acted on.
+//   order    → the sender's open lead (made if none) holds the matched items as the pending order;
+//              the shop acknowledges on the same channel (template lead.ack, switchable)
+//   confirm  → a known customer with a pending order from the last 24 hours gets a DRAFT sale
+//              with those items (source "whatsapp"), the lead is converted; nothing to confirm,
+//              nothing happens. An order that confirms itself ("yes, 2 cakes please") is both.
+//   decline  → the pending order is dropped
+//   STOP / START → the customer's whatsapp_opt_in
+// Runs from the queue, at least once: every step checks what is already done.
+import { recordEvent, type EventJob } from '../../../platform/events.js';
+import { withTenant, type Tx } from '../../../platform/tenancy.js';
+import { insertDraftSale } from '../../sales/sales.service.js';
+import { detectIntent, type IntentResult } from '../intent/intent.js';
+import { renderTemplate, pickLocale } from '../templates/templates.js';
+import { templateBody } from '../templates/templates.service.js';
+import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
+
+const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
+const OPEN = `status IN ('new', 'contacted', 'qualified')`;
+
+interface PendingOrder { message_id: string; items: { product_id: string; name: string; quantity: number }[]; at: string }
+
+export async function handleInbound(deps: NotifierDeps, job: EventJob & { payload?: unknown }) {
+  await withTenant(deps.db, job.business_id, async (tx) => {
+    const ev = (await tx.query(`SELECT payload FROM events WHERE id = $1`, [job.event_id])).rows[0];
+    if (!ev) return;
+    const m = (await tx.query(
+      `SELECT id, channel_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at
+       FROM social_messages WHERE id = $1 FOR UPDATE`, [ev.payload.message_id])).rows[0];
+    if (!m || m.intent) return; // already handled (the job ran before)
+    if (!m.message_text) {
+      await tx.query(`UPDATE social_messages SET intent = 'other' WHERE id = $1`, [m.id]);
+      return;
+    }
+    const catalog = (await tx.query(`SELECT id, name, sku FROM products ORDER BY created_at LIMIT 2000`)).rows
+      .map((p: any) => ({ id: p.id, name: p.name, aliases: p.sku ? [p.sku] : [] }));
+    const intent = detectIntent(m.message_text, catalog);
+    await tx.query(`UPDATE social_messages SET intent = $2, metadata = metadata || $3 WHERE id = $1`,
+      [m.id, intent.intent, JSON.stringify({ items: intent.items, confirms: intent.confirms })]);
+    await act(tx, deps, job.business_id, m, intent);
+  });
+}
+
+async function act(tx: Tx, deps: NotifierDeps, businessId: string, m: any, intent: IntentResult) {
+  const senderKey: string | null = m.from_number ?? m.from_user_id;
+  if (!senderKey) return;
+  switch (intent.intent) {
+    case 'opt_out':
+    case 'opt_in':
+      if (m.customer_id) {
+        await tx.query(`UPDATE customers SET whatsapp_opt_in = $2, updated_at = now() WHERE id = $1`, [m.customer_id, intent.intent === 'opt_in']);
+      }
+      return;
+    case 'order': {
+      const lead = await openLead(tx, businessId, m, senderKey);
+      const pending: PendingOrder = { message_id: m.id, items: intent.items, at: new Date(m.created_at).toISOString() };
+      await tx.query(
+        `UPDATE leads SET metadata = metadata || jsonb_build_object('pending_order', $2::jsonb, 'last_message', $3::text,
+           'items', $4::jsonb), updated_at = now() WHERE id = $1`,
+        [lead.id, JSON.stringify(pending), m.message_text, JSON.stringify(intent.items)]);
+      if (intent.confirms) await confirmOrder(tx, businessId, m, lead.id, pending);
+      await acknowledge(tx, deps, businessId, m);
+      return;
+    }
+    case 'confirm': {
+      const lead = (await tx.query(`SELECT id, metadata FROM leads WHERE sender_key = $1 AND ${OPEN} FOR UPDATE`, [senderKey])).rows[0];
+      const pending: PendingOrder | undefined = lead?.metadata?.pending_order ?? undefined;
+      if (!lead || !pending) return; // a bare "yes" with nothing pending creates nothing
+      if (new Date(m.created_at).getTime() - new Date(pending.at).getTime() > CONFIRM_WINDOW_MS) return;
+      await confirmOrder(tx, businessId, m, lead.id, pending);
+      return;
+    }
+    case 'decline':
+      await tx.query(`UPDATE leads SET metadata = metadata - 'pending_order', updated_at = now() WHERE sender_key = $1 AND ${OPEN}`, [senderKey]);
+      return;
+    default:
+      return;
+  }
+}
+
+async function openLead(tx: Tx, businessId: string, m: any, senderKey: string): Promise<{ id: string }> {
+  const existing = (await tx.query(`SELECT id FROM leads WHERE sender_key = $1 AND ${OPEN} FOR UPDATE`, [senderKey])).rows[0];
+  if (existing) return existing;
+  const channelType = m.metadata?.channel_type ?? 'whatsapp';
+  const r = await tx.query<{ id: string }>(
+    `INSERT INTO leads (business_id, channel_id, name, mobile, sender_key, source, customer_id, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (business_id, sender_key) WHERE status IN ('new', 'contacted', 'qualified') DO NOTHING RETURNING id`,
+    [businessId, m.channel_id, m.metadata?.profile_name ?? null, m.from_number?.startsWith('+') ? m.from_number : null, senderKey,
+      channelType, m.customer_id, JSON.stringify({ first_message_id: m.id, first_message: m.message_text })]);
+  if (!r.rows[0]) return (await tx.query(`SELECT id FROM leads WHERE sender_key = $1 AND ${OPEN}`, [senderKey])).rows[0];
+  await recordEvent(tx, businessId, 'lead.created', { lead_id: r.rows[0].id, message_id: m.id, mobile: m.from_number });
+  return r.rows[0];
+}
+
+/** A known customer's pending order becomes a draft sale for staff to review; never finalized here. */
+async function confirmOrder(tx: Tx, businessId: string, m: any, leadId: string, pending: PendingOrder) {
+  if (!m.customer_id || !pending.items.length) return;
+  const saleId = await insertDraftSale(tx, businessId, null, {
+    customer_id: m.customer_id,
+    items: pending.items.map((i) => ({ product_id: i.product_id, quantity: i.quantity })),
+    source: 'whatsapp',
+    notes: `Ordered on WhatsApp: "${String(m.message_text).slice(0, 500)}"`,
+  });
+  await tx.query(
+    `UPDATE leads SET status = 'converted', sale_id = $2, customer_id = $3, metadata = (metadata - 'pending_order') ||
+       jsonb_build_object('confirmed_message_id', $4::text), updated_at = now() WHERE id = $1`,
+    [leadId, saleId, m.customer_id, m.id]);
+}
+
+/** "Thanks, we got your order" on the channel it came from, through the outbound path. */
+async function acknowledge(tx: Tx, deps: NotifierDeps, businessId: string, m: any) {
+  const channel = (await tx.query(`SELECT channel_type, settings, is_active FROM social_channels WHERE id = $1`, [m.channel_id])).rows[0];
+  if (!channel?.is_active || channel.settings?.notifications?.['lead.ack'] === false) return;
+  const to: string | null = m.metadata?.reply_to ?? m.from_number;
+  if (!to) return;
+  const customer = m.customer_id
+    ? (await tx.query(`SELECT name, locale, whatsapp_opt_in FROM customers WHERE id = $1`, [m.customer_id])).rows[0]
+    : undefined;
+  if (customer && !customer.whatsapp_opt_in) return;
+  const business = (await tx.query(`SELECT name, locale FROM businesses WHERE id = app_business_id()`)).rows[0];
+  const locale = pickLocale(customer?.locale ?? (/[\u0900-\u097F]/.test(m.message_text) ? 'hi' : null), business.locale);
+  const text = renderTemplate(await templateBody(tx, 'lead.ack', locale), {
+    customerName: customer?.name ?? m.metadata?.profile_name ?? '', businessName: business.name,
+  });
+  const r = await tx.query<{ id: string }>(
+    `INSERT INTO social_messages (business_id, channel_id, direction, status, to_number, message_text, message_type,
+       customer_id, reference_type, reference_id, event_type, metadata)
+     VALUES ($1, $2, 'outbound', 'pending', $3, $4, 'text', $5, 'message', $6, 'lead.ack', $7)
+     ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
+     RETURNING id`,
+    [businessId, m.channel_id, to, text, m.customer_id, m.id, JSON.stringify({ locale, in_reply_to: m.id })]);
+  if (!r.rows[0]) return;
+  await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: r.rows[0].id });
+  tx.afterCommit(() => deps.queue.wake(SEND_QUEUE));
+}

@@ -1,0 +1,205 @@
+// receiveWebhook: verify → store once → answer fast → the rest on the queue (SPEC §7).
+//
+// The payload names an address (Meta phone_number_id, a page id, Twilio's To number, or
+// ?channel_id= for Telegram); the global routing index gives the candidate channels; the request
+// is accepted for a channel only if its signature verifies with that channel's secret, over the
+// exact bytes received. Messages are stored once per (channel, provider message id) by a unique
+// key, and each new one queues its processing in the same transaction.
+import type { Config } from '../../../config.js';
+import type { Database } from '../../../platform/db.js';
+import { badRequest, notFound, unauthorized } from '../../../platform/errors.js';
+import { recordEvent } from '../../../platform/events.js';
+import { toE164 } from '../../../platform/phone.js';
+import { withoutTenant, withTenant, type Tx } from '../../../platform/tenancy.js';
+import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
+import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
+import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
+import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
+
+export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
+export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
+
+export interface WebhookRequest {
+  channelType: string;
+  raw: Buffer;
+  contentType: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Path and query as received: Twilio signs PUBLIC_BASE_URL + this. */
+  url: string;
+  query: { channel_id?: string; business_id?: string };
+}
+
+type Scheme = 'meta' | 'twilio' | 'telegram';
+
+interface Parsed {
+  scheme: Scheme;
+  groups: InboundGroup[];
+  twilioParams?: [string, string][];
+}
+
+const header = (h: WebhookRequest['headers'], name: string) => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function parse(req: WebhookRequest): Parsed {
+  const isForm = req.contentType.startsWith('application/x-www-form-urlencoded');
+  try {
+    if (req.channelType === 'whatsapp' && isForm) {
+      const params = [...new URLSearchParams(req.raw.toString('utf8')).entries()];
+      return { scheme: 'twilio', groups: parseTwilio(Object.fromEntries(params)), twilioParams: params };
+    }
+    if (isForm) throw badRequest('Only Twilio WhatsApp webhooks are form-encoded');
+    let body: unknown;
+    try {
+      body = JSON.parse(req.raw.toString('utf8'));
+    } catch {
+      throw badRequest('The body is not valid JSON');
+    }
+    if (req.channelType === 'whatsapp') return { scheme: 'meta', groups: parseMetaWhatsApp(body) };
+    if (req.channelType === 'telegram') return { scheme: 'telegram', groups: parseTelegram(body) };
+    const expected = req.channelType === 'facebook' ? 'page' : 'instagram';
+    if ((body as { object?: unknown })?.object !== expected) throw new PayloadError(`object must be "${expected}"`);
+    return { scheme: 'meta', groups: parseMessenger(body) };
+  } catch (err) {
+    if (err instanceof PayloadError) throw badRequest(`Not a ${req.channelType} webhook payload: ${err.message}`);
+    throw err;
+  }
+}
+
+interface Route { business_id: string; channel_id: string }
+
+async function candidates(db: Database, req: WebhookRequest, scheme: Scheme, group: InboundGroup): Promise<Route[]> {
+  // Meta names the number by its phone_number_id (a page or IG account by its id); Twilio by the
+  // To number. The display number is not an address: two shops may type the same one.
+  const addresses = req.channelType === 'telegram' ? [req.query.channel_id]
+    : scheme === 'twilio' ? [group.phone_number]
+    : [group.account_id];
+  if (!addresses[0]) return [];
+  return withoutTenant(db, async (tx) => (await tx.query<Route>(
+    `SELECT DISTINCT business_id, channel_id FROM channel_routes
+     WHERE channel_type = $1 AND address = ANY($2::text[])
+       AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::uuid IS NULL OR business_id = $4)`,
+    [req.channelType, addresses, req.query.channel_id ?? null, req.query.business_id ?? null])).rows);
+}
+
+function verifies(parsed: Parsed, req: WebhookRequest, ch: ChannelWithSecrets, config: Config): boolean {
+  switch (parsed.scheme) {
+    case 'meta': {
+      if (!ch.webhook_secret) return false;
+      const sig = header(req.headers, 'x-hub-signature-256') ?? header(req.headers, 'x-signature');
+      return verifyMetaSignature(req.raw, sig, ch.webhook_secret);
+    }
+    case 'twilio':
+      return Boolean(ch.api_secret) && verifyTwilioSignature(`${config.publicBaseUrl}${req.url}`, parsed.twilioParams ?? [],
+        header(req.headers, 'x-twilio-signature'), ch.api_secret!);
+    case 'telegram':
+      return Boolean(ch.webhook_secret) && verifyTelegramSecret(header(req.headers, 'x-telegram-bot-api-secret-token'), ch.webhook_secret!);
+  }
+}
+
+export interface WebhookResult {
+  received: number;
+  duplicates: number;
+  statuses: number;
+}
+
+export async function receiveWebhook(deps: { db: Database; config: Config }, req: WebhookRequest): Promise<WebhookResult> {
+  if (!(WEBHOOK_CHANNEL_TYPES as readonly string[]).includes(req.channelType)) throw notFound(`Webhook for "${req.channelType}"`);
+  if (req.channelType === 'telegram' && !req.query.channel_id) {
+    throw badRequest('Telegram webhooks need ?channel_id= (set it in the URL given to setWebhook)');
+  }
+  const parsed = parse(req);
+  const result: WebhookResult = { received: 0, duplicates: 0, statuses: 0 };
+  let routable = 0;
+  const accepted: { group: InboundGroup; channel: ChannelWithSecrets }[] = [];
+  const channelCache = new Map<string, ChannelWithSecrets | null>();
+
+  for (const group of parsed.groups) {
+    const routes = await candidates(deps.db, req, parsed.scheme, group);
+    if (!routes.length) continue;
+    routable++;
+    for (const route of routes) {
+      if (!channelCache.has(route.channel_id)) {
+        const ch = await withTenant(deps.db, route.business_id, (tx) => loadChannelWithSecrets(tx, deps.config.secretsKey, route.channel_id));
+        channelCache.set(route.channel_id, ch && ch.is_active ? ch : null);
+      }
+      const ch = channelCache.get(route.channel_id);
+      if (ch && verifies(parsed, req, ch, deps.config)) {
+        accepted.push({ group, channel: ch });
+        break;
+      }
+    }
+  }
+  // A well-formed payload with nothing for us (a Meta change of another field): 200, nothing stored.
+  if (!parsed.groups.length) return result;
+  if (!routable) throw notFound('Active channel for this webhook');
+  if (!accepted.length) throw unauthorized('Missing or invalid webhook signature');
+
+  for (const { group, channel } of accepted) {
+    await withTenant(deps.db, channel.business_id, async (tx) => {
+      for (const m of group.messages) {
+        const stored = await storeInbound(tx, channel, m, req.channelType);
+        if (stored) result.received++;
+        else result.duplicates++;
+      }
+      for (const s of group.statuses) {
+        const status = normaliseStatus(s.status);
+        if (!status) continue;
+        await applyStatus(tx, channel.business_id, channel.id, s.provider_message_id, status,
+          { code: s.error_code ?? undefined, message: s.error_message ?? undefined });
+        result.statuses++;
+      }
+    });
+  }
+  return result;
+}
+
+/** The customer a sender is: by E.164 number, else by a user id seen before with a customer. */
+async function findCustomer(tx: Tx, fromE164: string | null, userId: string | null): Promise<string | null> {
+  if (fromE164) {
+    const c = await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [fromE164]);
+    if (c.rows[0]) return c.rows[0].id;
+  }
+  if (userId) {
+    const m = await tx.query(
+      `SELECT customer_id FROM social_messages WHERE direction = 'inbound' AND from_user_id = $1 AND customer_id IS NOT NULL
+       ORDER BY created_at DESC LIMIT 1`, [userId]);
+    if (m.rows[0]) return m.rows[0].customer_id;
+  }
+  return null;
+}
+
+async function storeInbound(tx: Tx, channel: ChannelWithSecrets, m: InboundMessage, channelType: string): Promise<boolean> {
+  const country = (await tx.query(`SELECT country FROM businesses WHERE id = app_business_id()`)).rows[0].country;
+  const from = m.from_number ? toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null : null;
+  const customerId = await findCustomer(tx, from, m.from_user_id);
+  const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
+  const r = await tx.query<{ id: string }>(
+    `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
+       message_type, customer_id, provider_message_id, metadata)
+     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (business_id, channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
+     RETURNING id`,
+    [channel.business_id, channel.id, from ?? m.from_number, m.from_user_id, channel.phone_number ?? channel.account_id, m.text,
+      m.message_type, customerId, m.provider_message_id, JSON.stringify(metadata)]);
+  if (!r.rows[0]) return false;
+  await recordEvent(tx, channel.business_id, 'message.received', { message_id: r.rows[0].id, channel_id: channel.id, customer_id: customerId });
+  return true;
+}
+
+/** Meta's GET handshake: the verify token must be an active channel's settings.verify_token. */
+export async function verifyHandshake(db: Database, channelType: string, q: Record<string, string | undefined>): Promise<string | undefined> {
+  if (!(WEBHOOK_CHANNEL_TYPES as readonly string[]).includes(channelType)) return undefined;
+  const token = q['hub.verify_token'];
+  if (q['hub.mode'] !== 'subscribe' || !token || q['hub.challenge'] === undefined) return undefined;
+  // The routing index holds each channel's verify token as an address, so this is one lookup.
+  const routes = await withoutTenant(db, (tx) => tx.query<Route>(
+    `SELECT business_id, channel_id FROM channel_routes WHERE channel_type = $1 AND address = $2`, [channelType, `verify:${token}`]));
+  for (const r of routes.rows) {
+    const active = await withTenant(db, r.business_id, async (tx) => (await tx.query(
+      `SELECT 1 FROM social_channels WHERE id = $1 AND is_active AND settings->>'verify_token' = $2`, [r.channel_id, token])).rows.length > 0);
+    if (active) return q['hub.challenge'];
+  }
+  return undefined;
+}
