@@ -143,10 +143,17 @@ test('forged, altered, unsigned and cross-business requests get 401 and store no
   assert.match(String(problem.headers['content-type']), /problem\+json/);
   assert.equal((await messages(a)).length, 0);
   assert.equal((await messages(b)).length, 0);
+  // After the app secret is rotated, a signature with the old one is refused.
+  ok(await call(t.app, 'PATCH', `/social/channels/${b.channel.id}`, { token: b.biz.token, body: { webhook_secret: 'rotated-secret' } }));
+  assert.equal((await postMeta(t.app, body, b.secret)).statusCode, 401, 'the retired secret');
+  assert.equal((await postMeta(t.app, body, 'rotated-secret')).statusCode, 200);
+  b.secret = 'rotated-secret';
   // The x-signature header form is accepted too.
-  const ok1 = await t.app.inject({ method: 'POST', url: '/api/v1/social/webhook/whatsapp', payload: raw,
-    headers: { 'content-type': 'application/json', 'x-signature': signMeta(raw, b.secret) } });
+  const again = Buffer.from(JSON.stringify(metaText(b.pnid, '919844444444', 'second message')));
+  const ok1 = await t.app.inject({ method: 'POST', url: '/api/v1/social/webhook/whatsapp', payload: again,
+    headers: { 'content-type': 'application/json', 'x-signature': signMeta(again, b.secret) } });
   assert.equal(ok1.statusCode, 200);
+  assert.equal(ok1.json().received, 1);
 });
 
 test('malformed bodies, wrong content types, oversized bodies and unknown channels are 4xx', async () => {
@@ -232,6 +239,13 @@ test('Twilio WhatsApp (form-encoded, X-Twilio-Signature) and Telegram (secret to
   assert.equal(r.statusCode, 200, r.body);
   const forged = await postTwilio(t.app, { ...fields, MessageSid: 'SM2', Body: 'changed' }, 'wrong-token', t.config.publicBaseUrl);
   assert.equal(forged.statusCode, 401);
+  // The acknowledgement goes out through Twilio; its status callback moves it to delivered.
+  const twAck = await eventually(async () => ok(await call(t.app, 'GET', `/social/messages?direction=outbound&channel_id=${tw.id}`, { token: biz.token })).data
+    .find((m: any) => m.status === 'sent'), 15_000, 'twilio ack sent');
+  const cb = await postTwilio(t.app, { MessageSid: twAck.provider_message_id, MessageStatus: 'delivered', AccountSid: 'AC123',
+    From: 'whatsapp:+14155238886', To: 'whatsapp:+919888888888', ApiVersion: '2010-04-01' }, 'twilio-auth-token', t.config.publicBaseUrl);
+  assert.equal(cb.statusCode, 200, cb.body);
+  assert.equal(ok(await call(t.app, 'GET', `/social/messages?direction=outbound&channel_id=${tw.id}`, { token: biz.token })).data[0].status, 'delivered');
 
   const tg = ok(await call(t.app, 'POST', '/social/channels', { token: biz.token, body: {
     channel_type: 'telegram', api_key: '123456:ABC-bot-token', webhook_secret: 'tg-secret-token',

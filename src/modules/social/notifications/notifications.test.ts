@@ -301,3 +301,33 @@ test('the per-channel rate cap holds: never more sends in one second than max_pe
   assert.ok([...perSecond.values()].every((n) => n <= 3), JSON.stringify([...perSecond.entries()]));
   assert.ok(perSecond.size >= 3, 'eight sends at three a second span at least three seconds');
 });
+
+test('outside the 24-hour window a text refused with 131047 goes again as the mapped template; without one it fails with the reason', async () => {
+  const { shop, channel } = await shopWithChannel({
+    notifications: { 'production.created': false, 'production.completed': false },
+    templates: { 'order.ready': { name: 'order_ready', language: 'en', params: ['customerName', 'orderNo'] } },
+  });
+  const c = await newCustomer(t.app, shop, { name: 'Meera' });
+  // sale.created has no mapped template: refused outside the window, it fails with Meta's reason.
+  fake.queue({ status: 400, body: metaError(131047, 'Re-engagement message', 'More than 24 hours have passed since the recipient last replied') });
+  const sale = await finalSale(shop, c, ['Bake']);
+  const failed = await eventually(async () => (await outbound(shop)).find((m: any) => m.event_type === 'sale.created' && m.status === 'failed'), 15_000, 'failed');
+  assert.equal(failed.error_code, '131047');
+  assert.match(failed.error_message, /24 hours/);
+  // Meera writes to the shop (her window opens), so order.ready goes as text; Meta still refuses it
+  // with 131047, and the message goes again as the mapped template.
+  await withTenant(t.db, shop.business.id, (tx) => tx.query(
+    `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, message_text, customer_id, provider_message_id)
+     VALUES ($1, $2, 'inbound', 'received', $3, 'when will it be ready?', $4, 'wamid.MEERA1')`,
+    [shop.business.id, channel.id, c.mobile, c.id]));
+  fake.clear();
+  fake.queue({ status: 400, body: metaError(131047, 'Re-engagement message') });
+  const po = ok(await call(t.app, 'GET', `/production-orders/${sale.production_order_id}`, { token: shop.token }));
+  for (const st of po.steps) ok(await call(t.app, 'POST', `/worker/steps/${st.id}/complete`, { token: shop.token }));
+  ok(await call(t.app, 'POST', `/production-orders/${po.id}/ready`, { token: shop.token }));
+  const ready = await eventually(async () => (await outbound(shop)).find((m: any) => m.event_type === 'order.ready' && m.status === 'sent'), 15_000, 'ready sent');
+  assert.equal(ready.message_type, 'template');
+  assert.deepEqual(sentTo(channel.account_id).map((r) => r.body.type), ['text', 'template']);
+  const req = sentTo(channel.account_id)[1];
+  assert.deepEqual(req.body.template.components[0].parameters.map((p: any) => p.text), ['Meera', po.order_no]);
+});

@@ -82,8 +82,15 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   };
   if (!vars.invoiceNo && p.sale_id) vars.invoiceNo = (await tx.query(`SELECT invoice_no FROM sales WHERE id = $1`, [p.sale_id])).rows[0]?.invoice_no;
   const text = renderTemplate(await templateBody(tx, type as TemplateEvent, locale), vars);
+  // WhatsApp's customer-service window: within 24 hours of the customer's last message any text may
+  // be sent; outside it only an approved template. A mapped template is used outside the window
+  // (and kept in metadata, so a text refused with 131047 can fall back to it).
   const mapped = channel.settings?.templates?.[type];
-  const template = mapped ? { name: mapped.name, language: mapped.language, params: (mapped.params ?? []).map((v: string) => vars[v] ?? '') } : null;
+  const mappedTemplate = mapped ? { name: mapped.name, language: mapped.language, params: (mapped.params ?? []).map((v: string) => vars[v] ?? '') } : null;
+  const inWindow = (await tx.query(
+    `SELECT 1 FROM social_messages WHERE direction = 'inbound' AND channel_id = $1 AND (customer_id = $2 OR from_number = $3)
+       AND created_at > now() - interval '24 hours' LIMIT 1`, [channelId, customer.id, customer.mobile])).rows.length > 0;
+  const template = inWindow ? null : mappedTemplate;
 
   const ins = await tx.query<{ id: string }>(
     `INSERT INTO social_messages (business_id, channel_id, direction, status, to_number, message_text, message_type,
@@ -92,7 +99,8 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
      ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
      RETURNING id`,
     [job.business_id, channelId, customer.mobile, text, template ? 'template' : 'text', customer.id, ref[0], ref[1], type,
-      template?.name ?? null, JSON.stringify({ event_id: job.event_id, locale, ...(template ? { template } : {}) })]);
+      template?.name ?? null, JSON.stringify({ event_id: job.event_id, locale, in_window: inWindow,
+        ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}) })]);
   if (ins.rows[0]) return ins.rows[0].id;
   // Delivered before: only a message still pending (its send was cut off) is worth another try.
   const existing = (await tx.query(
@@ -174,6 +182,21 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
       if (r.rows[0]) await applyPendingStatuses(tx, r.rows[0].channel_id, result.provider_message_id);
       deps.log.info({ business_id: businessId, message_id: messageId, provider_message_id: result.provider_message_id }, 'notification sent');
       return;
+    }
+    if (result.kind === 'window') {
+      // Outside the 24-hour window: send the mapped approved template instead, if there is one.
+      const fell = await tx.query(
+        `UPDATE social_messages SET message_type = 'template', template_name = metadata->'fallback_template'->>'name',
+           metadata = jsonb_set(metadata, '{template}', metadata->'fallback_template'), locked_until = NULL,
+           error_code = $2, error_message = $3, updated_at = now()
+         WHERE id = $1 AND status = 'pending' AND metadata ? 'fallback_template' AND NOT metadata ? 'template' RETURNING id`,
+        [messageId, result.code, result.message]);
+      if (fell.rows[0]) {
+        await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId });
+        tx.afterCommit(() => deps.queue.wake(SEND_QUEUE));
+        deps.log.info({ business_id: businessId, message_id: messageId }, 'outside the 24-hour window: sending the approved template');
+        return;
+      }
     }
     const retry = result.kind === 'transient' && attempts < MAX_ATTEMPTS;
     await tx.query(
