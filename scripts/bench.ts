@@ -7,13 +7,11 @@
 //   throughput: many sales finalized at once; sends per second reaching the provider, with the
 //               channel's cap at the WhatsApp default (80/s) and raised (1000/s).
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase, type Database } from '../src/platform/db.js';
-import { migrate } from '../src/platform/migrations.js';
 import { startRuntime } from '../src/runtime.js';
 import { startFakeProvider } from '../test/helpers/fake-provider.js';
+import { testDatabase } from '../test/helpers/app.js';
 
 const LATENCY_SALES = Number(process.env.BENCH_LATENCY_SALES ?? 100);
 const BURST_SALES = Number(process.env.BENCH_BURST_SALES ?? 300);
@@ -23,35 +21,9 @@ function pct(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function openBenchDb(url?: string): Promise<{ db: Database; drop(): Promise<void> }> {
-  if (!url) {
-    const db = await openDatabase({});
-    return { db, drop: () => db.close() };
-  }
-  const name = `karigar_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 10 });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
-
 async function run(label: string, url?: string) {
   const fake = await startFakeProvider();
-  const { db, drop } = await openBenchDb(url);
-  await migrate(db);
+  const { db, drop } = await testDatabase(url ?? '');
   const config = loadConfig({
     DATA_DIR: '/tmp/karigar-bench', JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent', META_GRAPH_API_URL: `${fake.url}/meta`,

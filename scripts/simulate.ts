@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signMeta } from '../src/modules/social/webhooks/signatures.js';
+import { metaText } from '../src/modules/social/webhooks/samples.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,21 +29,7 @@ if (values.help || !values.text) {
 
 const waId = values.from!.replace(/[^\d]/g, '');
 const messageId = values.id ?? `wamid.SIM${randomBytes(12).toString('hex').toUpperCase()}`;
-const payload = {
-  object: 'whatsapp_business_account',
-  entry: [{
-    id: 'WABA-SANDBOX',
-    changes: [{
-      field: 'messages',
-      value: {
-        messaging_product: 'whatsapp',
-        metadata: { display_phone_number: values['display-number']!.replace(/[^\d]/g, ''), phone_number_id: values['phone-number-id'] },
-        contacts: [{ profile: { name: values.name }, wa_id: waId }],
-        messages: [{ from: waId, id: messageId, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: values.text } }],
-      },
-    }],
-  }],
-};
+const payload = metaText(values['phone-number-id']!, waId, values.text!, { id: messageId, name: values.name, displayNumber: values['display-number'] });
 const body = Buffer.from(JSON.stringify(payload));
 const res = await fetch(`${values.url!.replace(/\/$/, '')}/api/v1/social/webhook/whatsapp`, {
   method: 'POST',

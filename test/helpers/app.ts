@@ -22,15 +22,17 @@ export const silentLog = { info() {}, warn() {}, error() {} };
 
 export const onPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
-/** A fresh, migrated, empty database of the kind this test run is for. */
-export async function testDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
-  const url = process.env.TEST_DATABASE_URL;
+/**
+ * A fresh, migrated, empty database: in-memory PGlite, or a scratch database created on the
+ * server at `url` (default TEST_DATABASE_URL) and dropped by drop().
+ */
+export async function testDatabase(url = process.env.TEST_DATABASE_URL): Promise<{ db: Database; drop(): Promise<void> }> {
   if (!url) {
     const db = await openDatabase({});
     await migrate(db);
     return { db, drop: () => db.close() };
   }
-  const name = `karigar_test_${randomBytes(6).toString('hex')}`;
+  const name = `karigar_scratch_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
