@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import type { Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
 import { LISTENERS } from './platform/events.js';
-import { registerNotifier, type Log } from './modules/social/notifications/notifier.js';
+import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
+import { handleInbound } from './modules/social/conversations/conversation.service.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -19,12 +20,18 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     pollingIntervalSeconds: opts.pollingIntervalSeconds,
     onError: (err) => log.error({ err }, 'queue error'),
   });
-  for (const name of Object.keys(LISTENERS)) await queue.define(name);
+  for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
   db.outbox = {
     enqueue: async (tx, listener, data) => { await queue.sendInTx(tx, listener, data); },
     wake: (listener) => queue.wake(listener),
   };
-  await registerNotifier({ db, config, queue, log }, { work: role !== 'api' });
+  if (role !== 'api') {
+    const deps = { db, config, queue, log };
+    // Each listener of LISTENERS, and the queue of sends waiting for a retry.
+    await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 16 });
+    await queue.work('listener.inbound', (job) => handleInbound(deps, job), { batchSize: 16 });
+    await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 16 });
+  }
   return {
     queue,
     async stop() {

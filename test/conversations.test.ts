@@ -336,3 +336,24 @@ test('real-shaped payloads: a batch for two numbers, every message kind, a usern
   // A page payload sent to the Instagram endpoint is not an Instagram payload.
   assert.equal((await postMeta(t.app, null, secret, { raw: fixture('messenger.json'), channelType: 'instagram' })).statusCode, 400);
 });
+
+test('a Telegram 429 is retried no sooner than its retry_after', async () => {
+  const { telegramError } = await import('./helpers/fake-provider.js');
+  const biz = await newBusiness(t.app, 'Telegram shop');
+  await newProduct(t.app, biz, { name: 'Chocolate cake' });
+  const tg = ok(await call(t.app, 'POST', '/social/channels', { token: biz.token, body: {
+    channel_type: 'telegram', api_key: '999:retry-bot', webhook_secret: 'tg-retry-secret',
+  } }), 201);
+  fake.queue({ status: 429, body: telegramError(429, 'Too Many Requests: retry after 1', 1) });
+  const update = { update_id: 20000, message: { message_id: 7, date: Math.floor(Date.now() / 1000), chat: { id: 2222222, type: 'private', first_name: 'Neha' },
+    from: { id: 2222222, is_bot: false, first_name: 'Neha' }, text: 'I want 1 chocolate cake' } };
+  const r = await t.app.inject({ method: 'POST', url: `/api/v1/social/webhook/telegram?channel_id=${tg.id}`, payload: update,
+    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'tg-retry-secret' } });
+  assert.equal(r.statusCode, 200);
+  const ack = await eventually(async () => ok(await call(t.app, 'GET', '/social/messages?direction=outbound', { token: biz.token })).data
+    .find((m: any) => m.status === 'sent'), 20_000, 'ack sent after the retry');
+  assert.equal(ack.attempts, 2);
+  const sends = fake.requests.filter((q) => q.path.startsWith('/telegram/bot999:retry-bot/sendMessage'));
+  assert.equal(sends.length, 2);
+  assert.ok(sends[1].receivedAt - sends[0].receivedAt >= 1000, `waited ${sends[1].receivedAt - sends[0].receivedAt} ms`);
+});

@@ -14,7 +14,6 @@ import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, type SendResult } from '../providers/provider.js';
 import { applyPendingStatuses } from './statuses.js';
-import { handleInbound } from '../conversations/conversation.service.js';
 
 export const SEND_QUEUE = 'social.send';
 export const MAX_ATTEMPTS = 8;
@@ -214,14 +213,4 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
     }
     deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, retry, attempts }, 'notification not sent');
   });
-}
-
-export async function registerNotifier(deps: NotifierDeps, opts: { work: boolean }) {
-  await deps.queue.define('listener.social');
-  await deps.queue.define(SEND_QUEUE);
-  await deps.queue.define('listener.inbound');
-  if (!opts.work) return;
-  await deps.queue.work('listener.social', (job: EventJob) => handleEvent(deps, job), { batchSize: 16 });
-  await deps.queue.work('listener.inbound', (job: EventJob) => handleInbound(deps, job), { batchSize: 16 });
-  await deps.queue.work(SEND_QUEUE, (job: { business_id: string; message_id: string }) => deliver(deps, job.business_id, job.message_id), { batchSize: 16 });
 }
