@@ -357,3 +357,18 @@ test('a Telegram 429 is retried no sooner than its retry_after', async () => {
   assert.equal(sends.length, 2);
   assert.ok(sends[1].receivedAt - sends[0].receivedAt >= 1000, `waited ${sends[1].receivedAt - sends[0].receivedAt} ms`);
 });
+
+test('an order and its "yes" in one batch are read in order, whatever order their jobs run in', async () => {
+  const s = await shop('Batch shop');
+  await newCustomer(t.app, s.biz, { mobile: '+919800000042' });
+  const order = metaText(s.pnid, '919800000042', 'I want 4 chocolate cakes', { id: newWamid() });
+  const yes = metaText(s.pnid, '919800000042', 'yes confirm', { id: newWamid() });
+  // One POST carrying both messages, the order first.
+  const both: any = order;
+  both.entry[0].changes[0].value.messages.push(yes.entry[0].changes[0].value.messages[0]);
+  assert.equal((await postMeta(t.app, both, s.secret)).json().received, 2);
+  await handled(s, yes.entry[0].changes[0].value.messages[0].id);
+  await handled(s, order.entry[0].changes[0].value.messages[0].id);
+  const [sale] = await eventually(async () => { const d = await drafts(s); return d.length && d; }, 10_000, 'draft');
+  assert.deepEqual(sale.items.map((i: any) => i.quantity), [4]);
+});

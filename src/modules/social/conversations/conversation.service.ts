@@ -20,25 +20,44 @@ const OPEN = `status IN ('new', 'contacted', 'qualified')`;
 
 interface PendingOrder { message_id: string; items: { product_id: string; name: string; quantity: number }[]; at: string }
 
-export async function handleInbound(deps: NotifierDeps, job: EventJob & { payload?: unknown }) {
+const MESSAGE_COLS = 'id, channel_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at';
+
+/**
+ * Reads one new message — and, first, any earlier unread message from the same sender, so "2
+ * cakes" is always read before the "yes" that follows it, whatever order the queue ran the jobs in.
+ */
+export async function handleInbound(deps: NotifierDeps, job: EventJob) {
   await withTenant(deps.db, job.business_id, async (tx) => {
     const ev = (await tx.query(`SELECT payload FROM events WHERE id = $1`, [job.event_id])).rows[0];
     if (!ev) return;
-    const m = (await tx.query(
-      `SELECT id, channel_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at
-       FROM social_messages WHERE id = $1 FOR UPDATE`, [ev.payload.message_id])).rows[0];
-    if (!m || m.intent) return; // already handled (the job ran before)
-    if (!m.message_text) {
-      await tx.query(`UPDATE social_messages SET intent = 'other' WHERE id = $1`, [m.id]);
-      return;
-    }
+    const m = (await tx.query(`SELECT ${MESSAGE_COLS} FROM social_messages WHERE id = $1`, [ev.payload.message_id])).rows[0];
+    if (!m || m.intent) return; // already handled (by an earlier run, or with an earlier message)
+    const senderKey: string | null = m.from_number ?? m.from_user_id;
+    // One sender's messages are read one transaction at a time.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${job.business_id}:${senderKey ?? m.id}`]);
+    const unread = senderKey
+      ? (await tx.query(
+        `SELECT ${MESSAGE_COLS} FROM social_messages
+         WHERE direction = 'inbound' AND intent IS NULL AND (from_number = $1 OR from_user_id = $1)
+           AND (created_at, id) <= (SELECT created_at, id FROM social_messages WHERE id = $2)
+         ORDER BY created_at, id FOR UPDATE`, [senderKey, m.id])).rows
+      : (await tx.query(`SELECT ${MESSAGE_COLS} FROM social_messages WHERE id = $1 AND intent IS NULL FOR UPDATE`, [m.id])).rows;
+    if (!unread.length) return;
     const catalog = (await tx.query(`SELECT id, name, sku FROM products ORDER BY created_at LIMIT 2000`)).rows
       .map((p: any) => ({ id: p.id, name: p.name, aliases: p.sku ? [p.sku] : [] }));
-    const intent = detectIntent(m.message_text, catalog);
-    await tx.query(`UPDATE social_messages SET intent = $2, metadata = metadata || $3 WHERE id = $1`,
-      [m.id, intent.intent, JSON.stringify({ items: intent.items, confirms: intent.confirms })]);
-    await act(tx, deps, job.business_id, m, intent);
+    for (const msg of unread) await read(tx, deps, job.business_id, msg, catalog);
   });
+}
+
+async function read(tx: Tx, deps: NotifierDeps, businessId: string, m: any, catalog: { id: string; name: string; aliases: string[] }[]) {
+  if (!m.message_text) {
+    await tx.query(`UPDATE social_messages SET intent = 'other' WHERE id = $1`, [m.id]);
+    return;
+  }
+  const intent = detectIntent(m.message_text, catalog);
+  await tx.query(`UPDATE social_messages SET intent = $2, metadata = metadata || $3 WHERE id = $1`,
+    [m.id, intent.intent, JSON.stringify({ items: intent.items, confirms: intent.confirms })]);
+  await act(tx, deps, businessId, m, intent);
 }
 
 async function act(tx: Tx, deps: NotifierDeps, businessId: string, m: any, intent: IntentResult) {

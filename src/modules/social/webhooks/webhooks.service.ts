@@ -176,9 +176,10 @@ async function storeInbound(tx: Tx, channel: ChannelWithSecrets, m: InboundMessa
   const customerId = await findCustomer(tx, from, m.from_user_id);
   const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
   const r = await tx.query<{ id: string }>(
+    // clock_timestamp(): messages of one batch keep their order (now() is the same for all of them).
     `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
-       message_type, customer_id, provider_message_id, metadata)
-     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10)
+       message_type, customer_id, provider_message_id, metadata, created_at)
+     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp())
      ON CONFLICT (business_id, channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
      RETURNING id`,
     [channel.business_id, channel.id, from ?? m.from_number, m.from_user_id, channel.phone_number ?? channel.account_id, m.text,
