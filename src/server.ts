@@ -7,7 +7,7 @@ import { buildApp } from './app.js';
 import { startRuntime } from './runtime.js';
 
 function parseRole(argv: string[]): 'api' | 'worker' | 'all' {
-  const arg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? process.env.KARIGAR_ROLE ?? 'all';
+  const arg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? 'all';
   if (arg !== 'api' && arg !== 'worker' && arg !== 'all') {
     console.error(`--role must be api, worker or all (got "${arg}")`);
     process.exit(2);
