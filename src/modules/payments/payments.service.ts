@@ -2,7 +2,7 @@
 // payment status follow from it. Overpaying is refused.
 import { badRequest, conflict, notFound } from '../../platform/errors.js';
 import { recordEvent } from '../../platform/events.js';
-import { fromMinor, toMinor, toMoney } from '../../platform/money.js';
+import { fromMinor, isPositive, toMinor, toMoney } from '../../platform/money.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import { withTenant } from '../../platform/tenancy.js';
 import type { Ctx } from '../context.js';
@@ -11,7 +11,7 @@ const COLS = 'p.id, p.sale_id, p.amount, p.method, p.reference, p.received_at';
 
 export async function recordPayment(ctx: Ctx, input: { sale_id: string; amount: string | number; method: string; reference?: string }) {
   const amount = toMoney(input.amount, 'amount');
-  if (toMinor(amount) <= 0n) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must be more than 0' }]);
+  if (!isPositive(amount)) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must be more than 0' }]);
   const businessId = ctx.principal.businessId;
   return withTenant(ctx.db, businessId, async (tx) => {
     // Locked so two payments at once cannot both fit under the balance.

@@ -3,7 +3,7 @@
 import { can } from '../../platform/auth.js';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.js';
 import { recordEvent } from '../../platform/events.js';
-import { toMoney } from '../../platform/money.js';
+import { isPositive, toMoney } from '../../platform/money.js';
 import { nextNumber } from '../../platform/numbering.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import { withTenant, type Tx } from '../../platform/tenancy.js';
@@ -217,7 +217,7 @@ export async function markReady(ctx: Ctx, orderId: string) {
 
 export async function addExpense(ctx: Ctx, orderId: string, input: { category: string; amount: string | number; description?: string }) {
   const amount = toMoney(input.amount, 'amount');
-  if (Number(amount) <= 0) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must be more than 0' }]);
+  if (!isPositive(amount)) throw badRequest('Invalid amount', [{ field: 'amount', message: 'must be more than 0' }]);
   const businessId = ctx.principal.businessId;
   return withTenant(ctx.db, businessId, async (tx) => {
     const o = await tx.query(`SELECT 1 FROM production_orders WHERE id = $1 FOR UPDATE`, [orderId]);

@@ -3,10 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ctxOf } from '../../context.js';
 import { Id, IdParams, Nullable, PageOf, Timestamp } from '../../schemas.js';
 import * as channels from './channels.service.js';
+import { PROVIDER_NAMES } from '../providers/provider.js';
 
 const ChannelType = Type.Union(channels.CHANNEL_TYPES.map((t) => Type.Literal(t)));
 const Settings = Type.Object({
-  provider: Type.Optional(Type.Union(channels.PROVIDERS.map((p) => Type.Literal(p)))),
+  provider: Type.Optional(Type.Union(PROVIDER_NAMES.map((p) => Type.Literal(p)))),
   notifications: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
   templates: Type.Optional(Type.Record(Type.String(), Type.Object({
     name: Type.String(), language: Type.String(), params: Type.Optional(Type.Array(Type.String())),

@@ -6,10 +6,10 @@ import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import { toE164 } from '../../../platform/phone.js';
 import { isTemplateEvent, isTemplateVariable } from '../templates/templates.js';
 import type { Ctx } from '../../context.js';
+import { businessCountry } from '../../customers/customers.service.js';
 
 export const CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
-export const PROVIDERS = ['meta', 'twilio', 'messenger', 'instagram', 'telegram', 'sandbox'] as const;
 const SECRET_FIELDS = ['api_key', 'api_secret', 'webhook_secret'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 
@@ -35,11 +35,6 @@ const PROVIDERS_FOR: Record<ChannelType, readonly string[]> = {
   instagram: ['instagram', 'sandbox'],
   telegram: ['telegram', 'sandbox'],
 };
-export const DEFAULT_PROVIDER: Record<ChannelType, string> = { whatsapp: 'meta', facebook: 'messenger', instagram: 'instagram', telegram: 'telegram' };
-
-export function providerOf(channel: { channel_type: ChannelType; settings: Record<string, any> }): string {
-  return channel.settings?.provider ?? DEFAULT_PROVIDER[channel.channel_type];
-}
 
 /** Checks settings against what the sender and webhook understand; 400 with every problem. */
 function checkSettings(type: ChannelType, s: Record<string, any>) {
@@ -83,7 +78,7 @@ export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_ty
   const settings = input.settings ?? {};
   checkSettings(input.channel_type, settings);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
-    const country = (await tx.query(`SELECT country FROM businesses WHERE id = app_business_id()`)).rows[0].country;
+    const country = await businessCountry(tx);
     const id = (await tx.query<{ id: string }>(`SELECT gen_random_uuid() AS id`)).rows[0].id;
     const enc = (f: SecretField) => (input[f] ? encryptSecret(ctx.config.secretsKey, input[f]!, ctxFor(id, f)) : null);
     const r = await tx.query(
@@ -122,7 +117,7 @@ export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
       if (v === null) delete merged[k];
     }
     checkSettings(cur.channel_type, merged);
-    const country = (await tx.query(`SELECT country FROM businesses WHERE id = app_business_id()`)).rows[0].country;
+    const country = await businessCountry(tx);
     const sets: string[] = ['settings = $2', 'updated_at = now()'];
     const params: unknown[] = [id, JSON.stringify(merged)];
     const set = (col: string, v: unknown) => { params.push(v); sets.push(`${col} = $${params.length}`); };
@@ -185,11 +180,11 @@ export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): P
 }
 
 /** The channel notifications go out on: an active WhatsApp channel first. */
-export async function notificationChannelId(tx: Tx): Promise<string | undefined> {
-  const r = await tx.query<{ id: string }>(
-    `SELECT id FROM social_channels WHERE is_active AND channel_type = 'whatsapp'
+export async function notificationChannel(tx: Tx): Promise<{ id: string; settings: Record<string, any> } | undefined> {
+  const r = await tx.query<{ id: string; settings: Record<string, any> }>(
+    `SELECT id, settings FROM social_channels WHERE is_active AND channel_type = 'whatsapp'
      ORDER BY (status = 'active') DESC, created_at, id LIMIT 1`);
-  return r.rows[0]?.id;
+  return r.rows[0];
 }
 
 export async function markNeedsAttention(tx: Tx, channelId: string, reason: string) {

@@ -9,10 +9,10 @@ import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
-import { loadChannelWithSecrets, markNeedsAttention, notificationChannelId, providerOf } from '../channels/channels.service.js';
+import { loadChannelWithSecrets, markNeedsAttention, notificationChannel } from '../channels/channels.service.js';
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
-import { createProvider, type SendResult } from '../providers/provider.js';
+import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
 import { applyPendingStatuses } from './statuses.js';
 
 export const SEND_QUEUE = 'social.send';
@@ -60,9 +60,9 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   const customer = (await tx.query(`SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers WHERE id = $1`, [p.customer_id])).rows[0];
   if (!customer?.mobile) return skip('customer has no mobile');
   if (!customer.whatsapp_opt_in) return skip('customer opted out');
-  const channelId = await notificationChannelId(tx);
-  if (!channelId) return skip('no active WhatsApp channel');
-  const channel = (await tx.query(`SELECT settings FROM social_channels WHERE id = $1`, [channelId])).rows[0];
+  const channel = await notificationChannel(tx);
+  if (!channel) return skip('no active WhatsApp channel');
+  const channelId = channel.id;
   const on = channel.settings?.notifications?.[type] ?? !DEFAULT_OFF.has(type);
   if (!on) return skip('switched off for this channel');
 
@@ -158,7 +158,7 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
     return;
   }
   const slot = await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);
-  const provider = createProvider(providerOf(channel) as any, deps.config, {
+  const provider = createProvider(providerNameFor(channel), deps.config, {
     log: (obj, msg) => deps.log.info({ ...obj, business_id: businessId, channel_id: channel.id, message_id: m.id }, msg),
   });
   let result: SendResult;

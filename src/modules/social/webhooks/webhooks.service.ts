@@ -12,6 +12,7 @@ import { recordEvent } from '../../../platform/events.js';
 import { toE164 } from '../../../platform/phone.js';
 import { withoutTenant, withTenant, type Tx } from '../../../platform/tenancy.js';
 import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
+import { businessCountry } from '../../customers/customers.service.js';
 import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
@@ -138,8 +139,9 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
 
   for (const { group, channel } of accepted) {
     await withTenant(deps.db, channel.business_id, async (tx) => {
+      const country = group.messages.length ? await businessCountry(tx) : 'IN';
       for (const m of group.messages) {
-        const stored = await storeInbound(tx, channel, m, req.channelType);
+        const stored = await storeInbound(tx, channel, country, m, req.channelType);
         if (stored) result.received++;
         else result.duplicates++;
       }
@@ -170,8 +172,7 @@ async function findCustomer(tx: Tx, fromE164: string | null, userId: string | nu
   return null;
 }
 
-async function storeInbound(tx: Tx, channel: ChannelWithSecrets, m: InboundMessage, channelType: string): Promise<boolean> {
-  const country = (await tx.query(`SELECT country FROM businesses WHERE id = app_business_id()`)).rows[0].country;
+async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string, m: InboundMessage, channelType: string): Promise<boolean> {
   const from = m.from_number ? toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null : null;
   const customerId = await findCustomer(tx, from, m.from_user_id);
   const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
