@@ -13,7 +13,7 @@ import { insertDraftSale } from '../../sales/sales.service.js';
 import { detectIntent, type IntentResult } from '../intent/intent.js';
 import { renderTemplate, pickLocale } from '../templates/templates.js';
 import { templateBody } from '../templates/templates.service.js';
-import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
+import { queueSend, recordOutbound, type NotifierDeps } from '../notifications/notifier.js';
 
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
@@ -142,14 +142,9 @@ async function acknowledge(tx: Tx, deps: NotifierDeps, businessId: string, m: an
   const text = renderTemplate(await templateBody(tx, 'lead.ack', locale), {
     customerName: customer?.name ?? m.metadata?.profile_name ?? '', businessName: business.name,
   });
-  const r = await tx.query<{ id: string }>(
-    `INSERT INTO social_messages (business_id, channel_id, direction, status, to_number, message_text, message_type,
-       customer_id, reference_type, reference_id, event_type, metadata)
-     VALUES ($1, $2, 'outbound', 'pending', $3, $4, 'text', $5, 'message', $6, 'lead.ack', $7)
-     ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
-     RETURNING id`,
-    [businessId, m.channel_id, to, text, m.customer_id, m.id, JSON.stringify({ locale, in_reply_to: m.id })]);
-  if (!r.rows[0]) return;
-  await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: r.rows[0].id });
-  tx.afterCommit(() => deps.queue.wake(SEND_QUEUE));
+  const ack = await recordOutbound(tx, {
+    business_id: businessId, channel_id: m.channel_id, to_number: to, message_text: text, message_type: 'text',
+    customer_id: m.customer_id, reference_type: 'message', reference_id: m.id, event_type: 'lead.ack', metadata: { locale, in_reply_to: m.id },
+  });
+  if (ack.created) await queueSend(deps, tx, businessId, ack.id);
 }

@@ -91,21 +91,51 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
        AND created_at > now() - interval '24 hours' LIMIT 1`, [channelId, customer.id, customer.mobile])).rows.length > 0;
   const template = inWindow ? null : mappedTemplate;
 
+  const stored = await recordOutbound(tx, {
+    business_id: job.business_id, channel_id: channelId, to_number: customer.mobile, message_text: text,
+    message_type: template ? 'template' : 'text', customer_id: customer.id, reference_type: ref[0], reference_id: ref[1],
+    event_type: type, template_name: template?.name ?? null,
+    metadata: { event_id: job.event_id, locale, in_window: inWindow, ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}) },
+  });
+  // Recorded before: only a message still pending (its send was cut off) is worth another try.
+  return stored.status === 'pending' ? stored.id : undefined;
+}
+
+export interface OutboundRecord {
+  business_id: string; channel_id: string; to_number: string; message_text: string; message_type: 'text' | 'template';
+  customer_id: string | null; reference_type: string; reference_id: string; event_type: string;
+  template_name?: string | null; metadata: Record<string, unknown>;
+}
+
+/**
+ * Writes an outbound message `pending`, once per (channel, recipient, event, reference): the unique
+ * key decides, so a second writer gets the existing row back (with its status) instead of a copy.
+ */
+export async function recordOutbound(tx: Tx, o: OutboundRecord): Promise<{ id: string; status: string; created: boolean }> {
   const ins = await tx.query<{ id: string }>(
     `INSERT INTO social_messages (business_id, channel_id, direction, status, to_number, message_text, message_type,
        customer_id, reference_type, reference_id, event_type, template_name, metadata)
      VALUES ($1, $2, 'outbound', 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
      RETURNING id`,
-    [job.business_id, channelId, customer.mobile, text, template ? 'template' : 'text', customer.id, ref[0], ref[1], type,
-      template?.name ?? null, JSON.stringify({ event_id: job.event_id, locale, in_window: inWindow,
-        ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}) })]);
-  if (ins.rows[0]) return ins.rows[0].id;
-  // Delivered before: only a message still pending (its send was cut off) is worth another try.
-  const existing = (await tx.query(
+    [o.business_id, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
+      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata)]);
+  if (ins.rows[0]) return { id: ins.rows[0].id, status: 'pending', created: true };
+  const existing = (await tx.query<{ id: string; status: string }>(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
-       AND event_type = $3 AND reference_id = $4`, [channelId, customer.mobile, type, ref[1]])).rows[0];
-  return existing?.status === 'pending' ? existing.id : undefined;
+       AND event_type = $3 AND reference_id = $4`, [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];
+  return { ...existing, created: false };
+}
+
+/** Queues a send of a pending message in the open transaction; this process wakes for it on time. */
+export async function queueSend(deps: NotifierDeps, tx: Tx, businessId: string, messageId: string, delayMs = 0) {
+  await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId },
+    delayMs ? { startAfter: new Date(Date.now() + delayMs) } : {});
+  // The queue's polling covers every other process.
+  tx.afterCommit(() => {
+    if (delayMs) setTimeout(() => deps.queue.wake(SEND_QUEUE), delayMs + 20).unref();
+    else deps.queue.wake(SEND_QUEUE);
+  });
 }
 
 export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<void> {
@@ -191,8 +221,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
          WHERE id = $1 AND status = 'pending' AND metadata ? 'fallback_template' AND NOT metadata ? 'template' RETURNING id`,
         [messageId, result.code, result.message]);
       if (fell.rows[0]) {
-        await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId });
-        tx.afterCommit(() => deps.queue.wake(SEND_QUEUE));
+        await queueSend(deps, tx, businessId, messageId);
         deps.log.info({ business_id: businessId, message_id: messageId }, 'outside the 24-hour window: sending the approved template');
         return;
       }
@@ -207,9 +236,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
     }
     if (retry) {
       const delay = backoffMs(attempts, deps.config.sendRetryBaseMs, result.retry_after_ms);
-      await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId }, { startAfter: new Date(Date.now() + delay) });
-      // This process wakes for it on time; the queue's polling covers every other process.
-      tx.afterCommit(() => { setTimeout(() => deps.queue.wake(SEND_QUEUE), delay + 20).unref(); });
+      await queueSend(deps, tx, businessId, messageId, delay);
     }
     deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, retry, attempts }, 'notification not sent');
   });
