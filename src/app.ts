@@ -26,6 +26,8 @@ import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
 import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
+import { sessionRoutes } from './modules/users/session.routes.js';
+import { registerConsole } from './platform/console.js';
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +36,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Where logs go (default stdout). */
   logStream?: NodeJS.WritableStream;
+  /** The built web console (default web/dist). */
+  consoleDir?: string;
 }
 
 export type App = FastifyInstance;
@@ -97,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(authRoutes);
+      await api.register(sessionRoutes);
       await api.register(catalogRoutes);
       await api.register(customerRoutes);
       await api.register(salesRoutes);
@@ -110,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await registerConsole(app, deps.consoleDir);
 
   return app;
 }

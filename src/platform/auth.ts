@@ -111,11 +111,50 @@ export function registerAuth(app: FastifyInstance, secret: Buffer) {
     if (rule === 'public') return;
     if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const principal = m ? verifyToken(m[1], secret) : undefined;
+    const cookie = req.headers.authorization === undefined ? sessionCookie(req) : undefined;
+    const token = m?.[1] ?? cookie;
+    const principal = token ? verifyToken(token, secret) : undefined;
     if (!principal) throw unauthorized();
+    if (cookie !== undefined) checkSameOrigin(req);
     req.principal = principal;
     if (rule === 'authenticated') return;
     if (!rule) throw forbidden('This route has no permission rule');
     if (!can(principal.role, rule)) throw forbidden(`Your role (${principal.role}) may not do this (${rule})`);
   });
+}
+
+// ---- the console's session cookie ----
+// The web console keeps its token in an httpOnly, SameSite=Strict cookie (set by /auth/session);
+// it counts only when the request has no Authorization header. A cookie rides along on any request
+// the browser makes, so a state-changing one must also come from our own origin.
+export const SESSION_COOKIE = 'karigar_session';
+
+export function sessionCookie(req: FastifyRequest): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** For a state-changing request: an Origin header, when sent, must name this host. */
+export function checkSameOrigin(req: FastifyRequest) {
+  if (SAFE_METHODS.has(req.method)) return;
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  if (!sameHost(origin, req.headers.host)) throw forbidden('Cross-origin request refused');
+}
+
+/** Origin `http://shop.example` names Host `shop.example:80` too: ports compare with their defaults. */
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    const o = new URL(origin);
+    if (!host || (o.protocol !== 'http:' && o.protocol !== 'https:')) return false;
+    const h = new URL(`${o.protocol}//${host}`);
+    return o.host === h.host;
+  } catch {
+    return false; // "null" or garbage: not ours
+  }
 }

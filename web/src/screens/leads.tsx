@@ -1,0 +1,55 @@
+// Leads from the chats: what they asked for, their status, and making them customers.
+import { useState } from 'preact/hooks';
+import { get, patch, post, qs, type Page } from '../api';
+import { dateTime } from '../format';
+import { t } from '../text';
+import { Action, Badge, ErrorLine, Select, useLoad } from '../ui';
+
+interface Lead {
+  id: string; name: string | null; mobile: string | null; source: string; status: string; customer_id: string | null; sale_id: string | null;
+  notes: string | null; metadata: Record<string, any>; created_at: string;
+}
+const STATUSES = ['new', 'contacted', 'qualified', 'converted', 'lost'];
+
+export function Leads() {
+  const [status, setStatus] = useState('');
+  const leads = useLoad(() => get<Page<Lead>>(`/leads${qs({ limit: 200, status })}`), [status]);
+  return (
+    <section>
+      <div class="bar">
+        <h1 tabIndex={-1}>{t.leads.title}</h1>
+        <Select label={t.leads.statusFilter} value={status} onChange={setStatus} options={[['', t.leads.all], ...STATUSES.map((s) => [s, t.leads.statuses[s]] as [string, string])]} />
+      </div>
+      <ErrorLine error={leads.error} />
+      {leads.data && !leads.data.data.length && <p>{t.leads.empty}</p>}
+      <ul class="cards">
+        {(leads.data?.data ?? []).map((l) => <LeadCard key={l.id} lead={l} reload={leads.reload} />)}
+      </ul>
+    </section>
+  );
+}
+
+function LeadCard({ lead: l, reload }: { lead: Lead; reload: () => Promise<void> }) {
+  const items: { name: string; quantity: number }[] = l.metadata?.pending_order?.items ?? l.metadata?.items ?? [];
+  const candidates: { name: string }[] = l.metadata?.candidates ?? l.metadata?.candidate_products ?? [];
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <li class="card" aria-labelledby={`lead-${l.id}`}>
+      <h2 id={`lead-${l.id}`}>{l.name ?? l.mobile ?? t.none} <Badge kind={`lead-${l.status}`}>{t.leads.statuses[l.status] ?? l.status}</Badge></h2>
+      <p class="muted">{l.mobile} · {l.source} · {dateTime(l.created_at)}</p>
+      {l.metadata?.last_message && <p><span class="muted">{t.leads.lastMessage}:</span> <q>{l.metadata.last_message}</q></p>}
+      {items.length > 0 && <p>{t.leads.wants}: {items.map((i) => `${i.quantity} × ${i.name}`).join(', ')}</p>}
+      {candidates.length > 0 && <p>{t.leads.candidates}: {candidates.map((c) => c.name).join(' / ')}</p>}
+      <div class="inline">
+        {l.status !== 'converted' && (
+          <Select label={t.leads.status} value={l.status} onChange={async (v) => {
+            setError(null);
+            try { await patch(`/leads/${l.id}`, { status: v }); await reload(); } catch (e) { setError(e); }
+          }} options={STATUSES.filter((s) => s !== 'converted').map((s) => [s, t.leads.statuses[s]])} />
+        )}
+        {!l.customer_id && l.mobile && <Action class="primary" onRun={async () => { await post(`/leads/${l.id}/convert`); await reload(); }}>{t.leads.convert}</Action>}
+      </div>
+      <ErrorLine error={error} />
+    </li>
+  );
+}
