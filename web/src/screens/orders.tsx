@@ -20,6 +20,8 @@ interface Product { id: string; name: string; price: string }
 interface Customer { id: string; name: string; mobile: string }
 
 const COLUMNS: DueBucket[] = ['overdue', 'today', 'tomorrow', 'later', 'none'];
+// The days a counter plans by are always on the board; overdue and undated only when there are some.
+const ALWAYS = new Set<DueBucket>(['today', 'tomorrow', 'later']);
 
 export function Orders() {
   const s = useSession();
@@ -55,11 +57,11 @@ export function Orders() {
       {adding && d && <NewSale products={d.products} onDone={() => { setAdding(false); void board.reload(); }} />}
       <ErrorLine error={board.error} />
       {board.loading && !d && <p>{t.loading}</p>}
-      {d && !visible.length && <p>{t.orders.empty}</p>}
       <div class="board">
-        {columns.filter((col) => col.sales.length).map(({ c, sales }) => (
+        {d && columns.filter((col) => col.sales.length || ALWAYS.has(col.c)).map(({ c, sales }) => (
           <section class="column" key={c} aria-labelledby={`col-${c}`}>
             <h2 id={`col-${c}`}>{t.orders.columns[c]} <span class="count">{sales.length}</span></h2>
+            {!sales.length && <p>{t.orders.empty}</p>}
             {sales.map((x) => <SaleCard key={x.id} sale={x} po={d!.bySale.get(x.id)} products={d!.products} workers={d!.workers} manage={manage} reload={board.reload} />)}
           </section>
         ))}

@@ -69,7 +69,7 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
       <p class="muted">{t.settings.provider}: {c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
       <div class="field">
         <span class="label">{t.settings.webhookUrl}</span>
-        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected(t.settings.webhookUrl)}</p>}
+        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected('The webhook URL')}</p>}
       </div>
       <div class="actions">
         <Action what={t.settings.check} onRun={async () => { await post(`/social/channels/${c.id}/check`); await reload(); }}>{t.settings.check}</Action>
