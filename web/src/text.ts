@@ -46,7 +46,7 @@ export const t = {
 
   leads: {
     title: 'Leads', statusFilter: 'Status', all: 'All', empty: 'No leads.', convert: 'Convert to customer',
-    converted: 'Converted', status: 'Status', wants: 'Asked for', candidates: 'Could be', lastMessage: 'Last message',
+    converted: 'Converted', status: 'Status', makeDraft: 'Make a draft order', wants: 'Asked for', candidates: 'Could be', lastMessage: 'Last message',
     statuses: { new: 'New', contacted: 'Contacted', qualified: 'Qualified', converted: 'Converted', lost: 'Lost' } as Record<string, string>,
   },
 

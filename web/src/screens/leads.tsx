@@ -3,7 +3,9 @@ import { useState } from 'preact/hooks';
 import { get, patch, post, qs, type Page } from '../api';
 import { dateTime } from '../format';
 import { t } from '../text';
+import { navigate } from '../router';
 import { Action, Badge, ErrorLine, Select, useLoad } from '../ui';
+import { ItemsEditor } from './orders';
 
 interface Lead {
   id: string; name: string | null; mobile: string | null; source: string; status: string; customer_id: string | null; sale_id: string | null;
@@ -14,6 +16,7 @@ const STATUSES = ['new', 'contacted', 'qualified', 'converted', 'lost'];
 export function Leads() {
   const [status, setStatus] = useState('');
   const leads = useLoad(() => get<Page<Lead>>(`/leads${qs({ limit: 200, status })}`), [status]);
+  const products = useLoad(() => get<Page<{ id: string; name: string; price: string }>>('/products?limit=200'));
   return (
     <section>
       <div class="bar">
@@ -23,16 +26,21 @@ export function Leads() {
       <ErrorLine error={leads.error} />
       {leads.data && !leads.data.data.length && <p>{t.leads.empty}</p>}
       <ul class="cards">
-        {(leads.data?.data ?? []).map((l) => <LeadCard key={l.id} lead={l} reload={leads.reload} />)}
+        {(leads.data?.data ?? []).map((l) => <LeadCard key={l.id} lead={l} products={products.data?.data ?? []} reload={leads.reload} />)}
       </ul>
     </section>
   );
 }
 
-function LeadCard({ lead: l, reload }: { lead: Lead; reload: () => Promise<void> }) {
-  const items: { name: string; quantity: number }[] = l.metadata?.pending_order?.items ?? l.metadata?.items ?? [];
-  const candidates: { name: string }[] = l.metadata?.candidates ?? l.metadata?.candidate_products ?? [];
+function LeadCard({ lead: l, products, reload }: { lead: Lead; products: { id: string; name: string; price: string }[]; reload: () => Promise<void> }) {
+  const items: { product_id?: string; name: string; quantity: number }[] = l.metadata?.pending_order?.items ?? l.metadata?.items ?? [];
+  const candidates: { id?: string; product_id?: string; name: string }[] = l.metadata?.candidates ?? l.metadata?.candidate_products ?? [];
   const [error, setError] = useState<unknown>(null);
+  const [drafting, setDrafting] = useState(false);
+  // What the customer asked for, or the first of the products it could be, as the draft's start.
+  const start = items.length
+    ? items.filter((i) => i.product_id).map((i) => ({ product_id: i.product_id!, quantity: String(i.quantity) }))
+    : candidates.slice(0, 1).map((c) => ({ product_id: (c.product_id ?? c.id)!, quantity: '1' })).filter((x) => x.product_id);
   return (
     <li class="card" aria-labelledby={`lead-${l.id}`}>
       <h2 id={`lead-${l.id}`}>{l.name ?? l.mobile ?? t.none} <Badge kind={`lead-${l.status}`}>{t.leads.statuses[l.status] ?? l.status}</Badge></h2>
@@ -48,7 +56,13 @@ function LeadCard({ lead: l, reload }: { lead: Lead; reload: () => Promise<void>
           }} options={STATUSES.filter((s) => s !== 'converted').map((s) => [s, t.leads.statuses[s]])} />
         )}
         {!l.customer_id && l.mobile && <Action class="primary" onRun={async () => { await post(`/leads/${l.id}/convert`); await reload(); }}>{t.leads.convert}</Action>}
+        {l.customer_id && !l.sale_id && products.length > 0 &&
+          <button type="button" onClick={() => setDrafting(!drafting)} aria-expanded={drafting}>{t.leads.makeDraft}</button>}
       </div>
+      {drafting && l.customer_id && (
+        <ItemsEditor products={products} initial={start} submitLabel={t.orders.createDraft} what={t.leads.makeDraft}
+          onSubmit={async (its) => { await post('/sales', { customer_id: l.customer_id, items: its, notes: l.metadata?.last_message ? String(l.metadata.last_message).slice(0, 2000) : undefined }); navigate('/orders'); }} />
+      )}
       <ErrorLine error={error} />
     </li>
   );

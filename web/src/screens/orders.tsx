@@ -87,6 +87,7 @@ function SaleCard({ sale, po, products, workers, manage, reload }: { sale: Sale;
         </div>
       </header>
       {sale.due_at && <p class="due">{t.orders.due}: {dateTime(sale.due_at)}{sale.fulfilment ? ` · ${sale.fulfilment === 'delivery' ? t.orders.delivery : t.orders.pickup}` : ''}</p>}
+      {sale.notes && <p class="muted notes">“{sale.notes}”</p>}
       <ul class="items">
         {sale.items.map((i) => <li key={i.product_id}>{i.quantity} × {i.product_name} <span class="num">{money(i.line_total)}</span></li>)}
       </ul>
