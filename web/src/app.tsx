@@ -52,6 +52,7 @@ export function App() {
   }
   return (
     <>
+      <a class="skip" href="#main">Skip to content</a>
       <header class="top">
         <a class="brand" href={home(user.role)} onClick={onLink}>{t.appName}</a>
         <nav aria-label={t.nav.label}>
