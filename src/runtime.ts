@@ -5,7 +5,7 @@ import type { Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
-import { handleInbound } from './modules/social/conversations/conversation.service.js';
+import { handleInbound } from './modules/social/ordering/ordering.service.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 

@@ -1,8 +1,9 @@
 // Messenger (`object: "page"`) and Instagram (`object: "instagram"`) webhooks: entry[] per Page or
 // Instagram professional account, each with messaging[] events {sender.id, recipient.id, timestamp
 // (milliseconds), message | postback | reaction | delivery | read}. One group per Page / account
-// (entry.id; Meta batches several entries, for one or several Pages, in a POST). Echoes of our own sends (`message.is_echo`) are skipped, as are
-// Instagram unsends (`is_deleted`) and events under `standby[]` (another app owns the thread).
+// (entry.id; Meta batches several entries, for one or several Pages, in a POST). Echoes of our own
+// sends (`message.is_echo`) are skipped, as are events under `standby[]` (another app owns the
+// thread). An unsend (`is_deleted`) and a `message_edit` change an earlier message (action).
 // Deliveries become `delivered` statuses for their mids; a read with a mid (Instagram) becomes a
 // `read` status, a watermark-only read (Messenger) names no message and is skipped.
 //
@@ -51,6 +52,18 @@ function parseEvent(ev: Obj, path: string, entry: Obj, group: InboundGroup): voi
     if (id) group.statuses.push(status(id, 'read', sender, when));
     return;
   }
+  if (isObj(ev.message_edit)) {
+    const e = ev.message_edit;
+    const mid = needId(e.mid, `${path}.message_edit.mid`);
+    if (!sender) throw new PayloadError(`${path}.sender.id must be a non-empty string`);
+    if (!when) throw new PayloadError(`${path}.timestamp must be Unix milliseconds`);
+    group.messages.push({
+      from_number: null, from_user_id: sender, reply_to: sender, profile_name: null, timestamp: when,
+      provider_message_id: `${mid}:edit:${str(e.num_edit) ?? when.getTime()}`, message_type: 'text', text: rawText(e.text),
+      metadata: compact({ num_edit: num(e.num_edit) }), action: 'edit', original_message_id: mid,
+    });
+    return;
+  }
   if (ev.message === undefined && ev.postback === undefined && ev.reaction === undefined) return; // optins, referrals, handovers…
 
   if (!sender) throw new PayloadError(`${path}.sender.id must be a non-empty string`);
@@ -59,7 +72,14 @@ function parseEvent(ev: Obj, path: string, entry: Obj, group: InboundGroup): voi
 
   if (ev.message !== undefined) {
     const m = needObj(ev.message, `${path}.message`);
-    if (m.is_echo === true || m.is_deleted === true) return;
+    if (m.is_echo === true) return;
+    if (m.is_deleted === true) {
+      // an unsend: the customer removed an earlier message
+      const mid = needId(m.mid, `${path}.message.mid`);
+      group.messages.push({ ...base, provider_message_id: `${mid}:deleted`, message_type: 'text', text: null, metadata: {},
+        action: 'delete', original_message_id: mid });
+      return;
+    }
     group.messages.push({ ...base, provider_message_id: needId(m.mid, `${path}.message.mid`), ...message(m, ev) });
     return;
   }

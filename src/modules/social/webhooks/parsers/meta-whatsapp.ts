@@ -94,19 +94,26 @@ function parseMessage(m: Obj, path: string, contacts: Contact[]): InboundMessage
   const fromNumber = from ?? contact?.wa_id ?? null;
   userId ??= contact?.user_id ?? null;
 
-  const { text, metadata } = content(type, m);
+  // An edit carries the whole new message inside it; a revoke only names the message it removes.
+  const edit = type === 'edit' && isObj(m.edit) ? m.edit : null;
+  const revoke = type === 'revoke' && isObj(m.revoke) ? m.revoke : null;
+  const inner = edit && isObj(edit.message) && typeof edit.message.type === 'string' ? edit.message : null;
+  const shownType = inner ? (inner.type as string) : type;
+  const { text, metadata } = revoke ? { text: null, metadata: {} } : content(shownType, inner ?? m);
+  const original = str(edit?.original_message_id) ?? str(revoke?.original_message_id);
   return {
     provider_message_id: id,
     from_number: fromNumber,
     from_user_id: userId,
     reply_to: contact?.wa_id ?? fromNumber ?? userId,
     profile_name: contact?.name ?? null,
-    message_type: type,
+    message_type: shownType,
     text,
     timestamp,
+    ...(original ? { action: edit ? 'edit' as const : 'delete' as const, original_message_id: original } : {}),
     metadata: compact({
       ...metadata,
-      ...contextOf(m.context),
+      ...contextOf(inner?.context ?? m.context),
       referral: isObj(m.referral) ? m.referral : undefined,
       errors: Array.isArray(m.errors) && m.errors.length ? m.errors : undefined,
       username: contact?.username,

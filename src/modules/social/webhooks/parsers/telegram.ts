@@ -4,8 +4,9 @@
 // group with no account id or number; an update kind that carries no message (my_chat_member,
 // poll, …) gives that group with no messages.
 //
-// Ids: a message is `${chat.id}:${message_id}`; an edit is a new event, `${chat.id}:${message_id}:
-// edit:${edit_date}` (metadata.edited, metadata.original_message_id); an inline-button tap
+// Ids: a message is `${chat.id}:${message_id}`; an edit is its own event, `${chat.id}:${message_id}:
+// edit:${edit_date}`, with action 'edit' on original_message_id `${chat.id}:${message_id}`. A
+// channel_post (the channel owner broadcasting) is not a customer's message: no message. An inline-button tap
 // (callback_query) is `callback:${id}`, a `button` whose text is the button's label (else its data),
 // stamped with options.receivedAt as a tap carries no time. chat.id and from.id are kept as
 // decimal text (they can exceed 32 bits).
@@ -19,6 +20,7 @@ import { compact, fromSeconds, isObj, needId, needObj, num, rawText, str, type O
 
 const MESSAGE_FIELDS = ['message', 'edited_message', 'channel_post', 'edited_channel_post', 'business_message', 'edited_business_message'] as const;
 const EDITS = new Set<string>(['edited_message', 'edited_channel_post', 'edited_business_message']);
+const CHANNEL_POSTS = new Set<string>(['channel_post', 'edited_channel_post']);
 
 /** The message (or button tap) in one Telegram Update. */
 export function parseTelegram(body: unknown, options: ParseOptions = {}): InboundGroup[] {
@@ -28,7 +30,11 @@ export function parseTelegram(body: unknown, options: ParseOptions = {}): Inboun
   }
   const messages: InboundMessage[] = [];
   const kind = MESSAGE_FIELDS.find((k) => update[k] !== undefined);
-  if (kind) {
+  // A channel post is the channel's owner broadcasting to subscribers, not a customer writing to
+  // the shop: acknowledged (200), nothing stored.
+  if (kind && CHANNEL_POSTS.has(kind)) {
+    needObj(update[kind], kind);
+  } else if (kind) {
     messages.push(parseMessage(needObj(update[kind], kind), kind, update.update_id));
   } else if (update.callback_query !== undefined) {
     messages.push(parseCallback(needObj(update.callback_query, 'callback_query'), update.update_id, options));
@@ -61,6 +67,7 @@ function parseMessage(m: Obj, kind: string, updateId: number): InboundMessage {
     message_type: type,
     text: rawText(m.text) ?? rawText(m.caption),
     timestamp: date,
+    ...(edited ? { action: 'edit' as const, original_message_id: `${chatId}:${messageId}` } : {}),
     metadata: compact({
       ...metadata,
       update_id: updateId,

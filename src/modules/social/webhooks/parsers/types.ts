@@ -13,6 +13,12 @@ export interface InboundMessage {
   text: string | null;                  // text body; media caption; button text/payload; interactive button_reply/list_reply title; reaction emoji; Telegram text or caption
   timestamp: Date;
   metadata: Record<string, unknown>;    // media id/mime/filename, location lat/long/name, reaction target id, interactive reply id, context (replied-to id), list_reply description, errors for unsupported, referral, etc.
+  /**
+   * Not a new message but a change to an earlier one: `edit` carries the new text (and type) of
+   * `original_message_id`; `delete` (a WhatsApp revoke, a Messenger/Instagram unsend) removes it.
+   */
+  action?: 'edit' | 'delete';
+  original_message_id?: string;
 }
 
 export interface InboundStatus {
