@@ -94,7 +94,7 @@ test('a WhatsApp order becomes a draft, is finalized on the board, made on the w
     const r = await postMeta(t.app, metaText(s.pnid, mobile, text, { id: newWamid(), name: 'Ravi' }), s.secret);
     assert.equal(r.statusCode, 200);
   }
-  const draft = await eventually(async () => ok(await call(t.app, 'GET', '/sales?status=draft', { token: s.owner.token })).data[0], 20_000, 'the WhatsApp draft');
+  const draft = await eventually(async () => ok(await call(t.app, 'GET', '/sales?status=draft', { token: s.owner.token })).data[0], 60_000, 'the WhatsApp draft');
   assert.equal(draft.customer_id, customer.id);
 
   const { context, page, errors } = await newPage(browser, base, 1280);
@@ -210,7 +210,7 @@ test('the owner sees a stranger\'s WhatsApp question, replies, and sees it deliv
   await page.locator('li.msg.out[data-status="sent"]', { hasText: 'Yes! Eggless chocolate' }).getByText('Sent').waitFor();
   const convId = new URL(page.url()).pathname.split('/')[2];
   const sent = await eventually(async () => ok(await call(t.app, 'GET', `/social/conversations/${convId}/messages`, { token: s.owner.token }))
-    .data.find((m: any) => m.direction === 'outbound' && m.provider_message_id), 15_000, 'the reply sent');
+    .data.find((m: any) => m.direction === 'outbound' && m.provider_message_id), 60_000, 'the reply sent');
   await shot(page, 'inbox-sent');
   assert.equal((await postMeta(t.app, metaStatuses(s.pnid, [{ id: sent.provider_message_id, status: 'delivered', recipient: stranger }]), s.secret)).statusCode, 200);
   await page.locator(`li.msg[data-id="${sent.id}"][data-status="delivered"]`).getByText('Delivered').waitFor();

@@ -34,7 +34,8 @@ export async function newPage(browser: Browser, baseURL: string, width = 1280): 
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   page.on('dialog', (d) => void d.accept());
-  page.setDefaultTimeout(15_000);
+  // Generous: the machines that run the suite are shared and often loaded; every wait is on a condition.
+  page.setDefaultTimeout(45_000);
   return { context, page, errors };
 }
 

@@ -125,3 +125,16 @@ export function Form({ onSubmit, children, label, class: cls = '' }: { onSubmit:
 export function Badge({ kind, children }: { kind: string; children: ComponentChildren }) {
   return <span class={`badge badge-${kind}`}>{children}</span>;
 }
+
+/** Keeps a screen current through the day: reloads every `everyMs` while visible, and on return to the tab. */
+export function useAutoRefresh(reload: () => unknown, everyMs = 30_000) {
+  useEffect(() => {
+    const tick = () => { if (document.visibilityState === 'visible') void reload(); };
+    const id = window.setInterval(tick, everyMs);
+    document.addEventListener('visibilitychange', tick);
+    return () => {
+      clearInterval(id);
+      document.removeEventListener('visibilitychange', tick);
+    };
+  }, [reload, everyMs]);
+}

@@ -6,7 +6,7 @@ import { get, patch, post, type Page } from '../api';
 import { dateTime, dueBucket, money, type DueBucket } from '../format';
 import { can, useSession } from '../session';
 import { t } from '../text';
-import { Action, Badge, ErrorLine, Field, Form, Select, useLoad } from '../ui';
+import { useAutoRefresh, Action, Badge, ErrorLine, Field, Form, Select, useLoad } from '../ui';
 
 export interface SaleItem { product_id: string; product_name: string; quantity: number; unit_price: string; line_total: string }
 export interface Sale {
@@ -39,6 +39,7 @@ export function Orders() {
     const bySale = new Map(orders.data.map((o) => [o.sale_id, o]));
     return { sales: sales.data, bySale, products: products.data, workers: workers.data.filter((u) => u.role !== 'sales') };
   });
+  useAutoRefresh(board.reload);
   const d = board.data;
   const finished = (x: Sale) => {
     const po = d?.bySale.get(x.id);

@@ -3,7 +3,7 @@
 import { get, post, type Page } from '../api';
 import { dateTime } from '../format';
 import { t } from '../text';
-import { Action, ErrorLine, useLoad } from '../ui';
+import { useAutoRefresh, Action, ErrorLine, useLoad } from '../ui';
 
 interface WorkerStep {
   id: string; name: string; status: string; product_name: string; quantity: number; production_order_id: string;
@@ -12,6 +12,7 @@ interface WorkerStep {
 
 export function Workbench() {
   const steps = useLoad(() => get<Page<WorkerStep>>('/worker/steps?limit=200'));
+  useAutoRefresh(steps.reload);
   const list = [...(steps.data?.data ?? [])].sort((a, b) =>
     (a.due_at ?? '9999').localeCompare(b.due_at ?? '9999') || a.order_no.localeCompare(b.order_no) || a.sequence - b.sequence);
   return (
