@@ -52,12 +52,14 @@ for (const width of [1280, 390]) {
   const snap = async (name: string) => {
     await page.waitForLoadState('networkidle');
     await page.evaluate(() => document.fonts.ready);
+    if (process.env.DEBUG_FONTS) console.log(name, await page.evaluate(() => [...document.fonts].map((f) => `${f.family} ${f.weight} ${f.status}`).join('; ')));
     const file = `${dir}/${name}-${width}.png`;
     await page.screenshot({ path: file, fullPage: true });
     taken.push(file);
   };
   await page.goto('/login');
   await snap('login');
+  if (process.env.DEBUG_FONTS) page.on('requestfinished', async (r) => { if (r.url().includes('woff')) console.log('font', r.url(), (await r.response())?.status()); });
   await logIn(page, email, 'correct horse');
   for (const screen of ['orders', 'inbox', 'leads', 'catalog', 'customers', 'settings']) {
     await page.goto(`/${screen}`);

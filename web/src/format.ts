@@ -38,3 +38,26 @@ export function dueBucket(dueAt: string | null | undefined, now = new Date()): D
   if (d === dayKey(new Date(now.getTime() + 24 * 3600 * 1000))) return 'tomorrow';
   return 'later';
 }
+
+function offsetMs(at: number, zone: string) {
+  const p = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(at));
+  const v = (t: string) => Number(p.find((x) => x.type === t)?.value);
+  return Date.UTC(v('year'), v('month') - 1, v('day'), v('hour'), v('minute'), v('second')) - Math.floor(at / 1000) * 1000;
+}
+
+/** "2026-11-27T17:00" on the shop's wall clock → an ISO instant (whatever the browser's zone). */
+export function shopTimeToIso(local: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!m) return null;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  let at = wall - offsetMs(wall, tz());
+  at = wall - offsetMs(at, tz()); // a second pass settles a daylight-saving edge
+  return new Date(at).toISOString();
+}
+
+/** An ISO instant as the value of a datetime-local input on the shop's wall clock. */
+export function isoToShopTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const at = new Date(iso).getTime();
+  return new Date(at + offsetMs(at, tz())).toISOString().slice(0, 16);
+}

@@ -13,7 +13,7 @@ export const t = {
   retry: 'Try again',
   more: 'Load more',
   search: 'Search',
-  notConnected: (what: string) => `${what} is not connected yet: this build of the service has no API for it.`,
+  notConnected: (what: string) => `Not connected yet — ${what}: this build of the service has no API for it.`,
   saved: 'Saved',
 
   nav: { label: 'Main', inbox: 'Inbox', leads: 'Leads', orders: 'Orders', workbench: 'Workbench', catalog: 'Catalog', customers: 'Customers', settings: 'Settings', logOut: 'Log out' },
@@ -57,7 +57,7 @@ export const t = {
     reference: 'Reference (optional)', pay: 'Record', markReady: 'Mark ready', cancelSale: 'Cancel order', confirmCancel: 'Cancel this order?',
     total: 'Total', paid: 'Paid', balance: 'Balance', due: 'Due', source: (s: string) => `via ${s}`,
     production: 'Production', assign: 'Assign', worker: 'Worker', unassigned: 'Unassigned', editItems: 'Fix items', dueAt: 'Due',
-    fulfilment: 'Fulfilment', pickup: 'Pickup', delivery: 'Delivery', empty: 'Nothing here.',
+    fulfilment: 'Fulfilment', fixAndCancel: 'fixing a draft and cancelling an order', dueDates: 'due dates', address: 'Delivery address', pickup: 'Pickup', delivery: 'Delivery', empty: 'Nothing here.',
     payment: { unpaid: 'Unpaid', partial: 'Part paid', paid: 'Paid' } as Record<string, string>,
     poStatus: { pending: 'Not started', in_progress: 'In production', completed: 'Made', ready: 'Ready', cancelled: 'Cancelled' } as Record<string, string>,
     methods: { cash: 'Cash', upi: 'UPI', card: 'Card', bank: 'Bank transfer' } as Record<string, string>,
@@ -72,7 +72,7 @@ export const t = {
   catalog: {
     title: 'Catalog', add: 'Add product', name: 'Name', sku: 'SKU (optional)', price: 'Price', steps: 'Production steps (one per line)',
     archive: 'Archive', confirmArchive: (n: string) => `Archive ${n}? It stays on old orders.`, empty: 'No products yet.',
-    noSteps: 'No production steps', showArchived: 'Show archived', archived: 'Archived',
+    noSteps: 'No production steps', showArchived: 'Show archived', editArchive: 'editing and archiving products', archived: 'Archived',
   },
 
   customers: {
@@ -93,7 +93,7 @@ export const t = {
     } as Record<string, string>,
     body: 'Message', preview: 'Preview', english: 'English', hindi: 'Hindi', reset: 'Back to default', isDefault: 'default',
     variables: 'Variables', addUser: 'Add staff member', userName: 'Name', userEmail: 'E-mail', userPassword: 'Password',
-    role: 'Role', deactivate: 'Deactivate', activate: 'Activate', inactive: 'inactive',
+    role: 'Role', staffChanges: 'changing a role and deactivating staff', channelCheck: 'the connection check', deactivate: 'Deactivate', activate: 'Activate', inactive: 'inactive',
   },
 };
 

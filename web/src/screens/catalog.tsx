@@ -5,12 +5,17 @@ import { money } from '../format';
 import { can, useSession } from '../session';
 import { t } from '../text';
 import { Action, Badge, ErrorLine, Field, Form, TextArea, useLoad } from '../ui';
+import { useFeatures } from '../features';
 
 interface Product { id: string; name: string; sku: string | null; price: string; production_steps: string[]; archived_at?: string | null; is_archived?: boolean }
 
 export function Catalog() {
   const role = useSession().value!.user.role;
   const editable = can.editCatalog(role);
+  const api = useFeatures();
+  const canEdit = api.has('patch', '/products/{id}');
+  const canArchive = api.has('delete', '/products/{id}');
+  const canListArchived = api.has('get', '/products', 'include_archived');
   const [archived, setArchived] = useState(false);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
@@ -20,9 +25,10 @@ export function Catalog() {
     <section>
       <div class="bar">
         <h1 tabIndex={-1}>{t.catalog.title}</h1>
-        <label class="check"><input type="checkbox" checked={archived} onChange={(e) => setArchived((e.currentTarget as HTMLInputElement).checked)} /> {t.catalog.showArchived}</label>
+        {canListArchived && <label class="check"><input type="checkbox" checked={archived} onChange={(e) => setArchived((e.currentTarget as HTMLInputElement).checked)} /> {t.catalog.showArchived}</label>}
         {editable && <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>{t.catalog.add}</button>}
       </div>
+      {editable && api.ready && (!canEdit || !canArchive) && <p class="notice" role="status">{t.notConnected(t.catalog.editArchive)}</p>}
       {adding && <ProductForm title={t.catalog.add} onSubmit={async (body) => { await post('/products', body); setAdding(false); await products.reload(); }} />}
       <ErrorLine error={products.error} />
       {products.data && !list.length && <p>{t.catalog.empty}</p>}
@@ -32,11 +38,11 @@ export function Catalog() {
             <h2 id={`p-${p.id}`}>{p.name} <span class="num">{money(p.price)}</span> {(p.archived_at || p.is_archived) && <Badge kind="archived">{t.catalog.archived}</Badge>}</h2>
             {p.sku && <p class="muted">{p.sku}</p>}
             <p>{p.production_steps.length ? p.production_steps.join(' → ') : t.catalog.noSteps}</p>
-            {editable && editing !== p.id && (
+            {editable && editing !== p.id && (canEdit || canArchive) && (
               <div class="actions">
-                <button type="button" onClick={() => setEditing(p.id)} aria-label={`${t.edit} ${p.name}`}>{t.edit}</button>
-                <Action class="danger" what={t.catalog.archive} aria-label={`${t.catalog.archive} ${p.name}`} confirm={t.catalog.confirmArchive(p.name)}
-                  onRun={async () => { await del(`/products/${p.id}`); await products.reload(); }}>{t.catalog.archive}</Action>
+                {canEdit && <button type="button" onClick={() => setEditing(p.id)} aria-label={`${t.edit} ${p.name}`}>{t.edit}</button>}
+                {canArchive && <Action class="danger" what={t.catalog.archive} aria-label={`${t.catalog.archive} ${p.name}`} confirm={t.catalog.confirmArchive(p.name)}
+                  onRun={async () => { await del(`/products/${p.id}`); await products.reload(); }}>{t.catalog.archive}</Action>}
               </div>
             )}
             {editing === p.id && <ProductForm title={`${t.edit} ${p.name}`} initial={p} onCancel={() => setEditing(null)}

@@ -3,7 +3,8 @@
 // the work, mark it ready, cancel.
 import { useState } from 'preact/hooks';
 import { get, patch, post, type Page } from '../api';
-import { dateTime, dueBucket, money, type DueBucket } from '../format';
+import { dateTime, dueBucket, isoToShopTime, money, shopTimeToIso, type DueBucket } from '../format';
+import { useFeatures, type Features } from '../features';
 import { can, useSession } from '../session';
 import { t } from '../text';
 import { useAutoRefresh, Action, Badge, ErrorLine, Field, Form, Select, useLoad } from '../ui';
@@ -27,6 +28,7 @@ export function Orders() {
   const s = useSession();
   const role = s.value!.user.role;
   const manage = can.manageProduction(role);
+  const api = useFeatures();
   const [hideDone, setHideDone] = useState(true);
   const [adding, setAdding] = useState(false);
   const board = useLoad(async () => {
@@ -55,7 +57,9 @@ export function Orders() {
         <label class="check"><input type="checkbox" checked={hideDone} onChange={(e) => setHideDone((e.currentTarget as HTMLInputElement).checked)} /> Hide finished</label>
         <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>{t.orders.newSale}</button>
       </div>
-      {adding && d && <NewSale products={d.products} onDone={() => { setAdding(false); void board.reload(); }} />}
+      {api.ready && (!api.has('patch', '/sales/{id}') || !api.has('post', '/sales/{id}/cancel')) && <p class="notice" role="status">{t.notConnected(t.orders.fixAndCancel)}</p>}
+      {api.ready && !api.has('post', '/sales', 'due_at') && <p class="notice" role="status">{t.notConnected(t.orders.dueDates)}</p>}
+      {adding && d && <NewSale api={api} products={d.products} onDone={() => { setAdding(false); void board.reload(); }} />}
       <ErrorLine error={board.error} />
       {board.loading && !d && <p>{t.loading}</p>}
       <div class="board">
@@ -63,7 +67,7 @@ export function Orders() {
           <section class="column" key={c} aria-labelledby={`col-${c}`}>
             <h2 id={`col-${c}`}>{t.orders.columns[c]} <span class="count">{sales.length}</span></h2>
             {!sales.length && <p>{t.orders.empty}</p>}
-            {sales.map((x) => <SaleCard key={x.id} sale={x} po={d!.bySale.get(x.id)} products={d!.products} workers={d!.workers} manage={manage} reload={board.reload} />)}
+            {sales.map((x) => <SaleCard key={x.id} api={api} sale={x} po={d!.bySale.get(x.id)} products={d!.products} workers={d!.workers} manage={manage} reload={board.reload} />)}
           </section>
         ))}
       </div>
@@ -73,7 +77,7 @@ export function Orders() {
 
 const byDue = (a: Sale, b: Sale) => (a.due_at ?? a.created_at).localeCompare(b.due_at ?? b.created_at);
 
-function SaleCard({ sale, po, products, workers, manage, reload }: { sale: Sale; po?: ProductionOrder; products: Product[]; workers: { id: string; name: string }[]; manage: boolean; reload: () => Promise<void> }) {
+function SaleCard({ api, sale, po, products, workers, manage, reload }: { api: Features; sale: Sale; po?: ProductionOrder; products: Product[]; workers: { id: string; name: string }[]; manage: boolean; reload: () => Promise<void> }) {
   const [open, setOpen] = useState<'' | 'pay' | 'items'>('');
   const title = sale.invoice_no ?? t.orders.draft;
   const headingId = `sale-${sale.id}`;
@@ -88,7 +92,7 @@ function SaleCard({ sale, po, products, workers, manage, reload }: { sale: Sale;
         </div>
       </header>
       {sale.due_at && <p class="due">{t.orders.due}: {dateTime(sale.due_at)}{sale.fulfilment ? ` · ${sale.fulfilment === 'delivery' ? t.orders.delivery : t.orders.pickup}` : ''}</p>}
-      {sale.notes && <p class="muted notes">“{sale.notes}”</p>}
+      {sale.notes && <p class="muted notes">{sale.notes}</p>}
       <ul class="items">
         {sale.items.map((i) => <li key={i.product_id}>{i.quantity} × {i.product_name} <span class="num">{money(i.line_total)}</span></li>)}
       </ul>
@@ -100,19 +104,17 @@ function SaleCard({ sale, po, products, workers, manage, reload }: { sale: Sale;
       <div class="actions">
         {sale.status === 'draft' && <>
           <Action class="primary" onRun={async () => { await post(`/sales/${sale.id}/finalize`); await reload(); }}>{t.orders.finalize}</Action>
-          <button type="button" onClick={() => setOpen(open === 'items' ? '' : 'items')} aria-expanded={open === 'items'}>{t.orders.editItems}</button>
+          {api.has('patch', '/sales/{id}') && <button type="button" onClick={() => setOpen(open === 'items' ? '' : 'items')} aria-expanded={open === 'items'}>{t.orders.editItems}</button>}
         </>}
         {sale.status === 'final' && Number(sale.balance) > 0 &&
           <button type="button" onClick={() => setOpen(open === 'pay' ? '' : 'pay')} aria-expanded={open === 'pay'}>{t.orders.recordPayment}</button>}
         {po && manage && po.status === 'completed' &&
           <Action class="primary" onRun={async () => { await post(`/production-orders/${po.id}/ready`); await reload(); }}>{t.orders.markReady}</Action>}
-        {(sale.status === 'draft' || Number(sale.amount_paid) === 0) &&
+        {api.has('post', '/sales/{id}/cancel') && (sale.status === 'draft' || Number(sale.amount_paid) === 0) &&
           <Action class="danger" what={t.orders.cancelSale} confirm={t.orders.confirmCancel} onRun={async () => { await post(`/sales/${sale.id}/cancel`); await reload(); }}>{t.orders.cancelSale}</Action>}
       </div>
       {open === 'pay' && <Payment sale={sale} onDone={() => { setOpen(''); void reload(); }} />}
-      {open === 'items' && <ItemsEditor products={products} initial={sale.items.map((i) => ({ product_id: i.product_id, quantity: String(i.quantity) }))}
-        submitLabel={t.save} what={t.orders.editItems}
-        onSubmit={async (items) => { await patch(`/sales/${sale.id}`, { items }); setOpen(''); await reload(); }} />}
+      {open === 'items' && <DraftEditor api={api} sale={sale} products={products} onDone={() => { setOpen(''); void reload(); }} />}
     </article>
   );
 }
@@ -181,7 +183,40 @@ export function ItemsEditor({ products, initial, onSubmit, submitLabel, what, be
   );
 }
 
-function NewSale({ products, onDone }: { products: Product[]; onDone: () => void }) {
+/** When the order is wanted and how it leaves the shop, where the API has them (issue 8). */
+function DueFields({ api, method, path, due, setDue, fulfilment, setFulfilment }: {
+  api: Features; method: string; path: string; due: string; setDue: (v: string) => void; fulfilment: string; setFulfilment: (v: string) => void;
+}) {
+  if (!api.has(method, path, 'due_at')) return null;
+  return (
+    <div class="inline">
+      <Field label={t.orders.dueAt} type="datetime-local" value={due} onInput={setDue} />
+      {api.has(method, path, 'fulfilment') && <Select label={t.orders.fulfilment} value={fulfilment} onChange={setFulfilment} options={[['pickup', t.orders.pickup], ['delivery', t.orders.delivery]]} />}
+    </div>
+  );
+}
+
+function dueBody(api: Features, method: string, path: string, due: string, fulfilment: string) {
+  const body: Record<string, unknown> = {};
+  if (api.has(method, path, 'due_at')) body.due_at = due ? shopTimeToIso(due) : null;
+  if (api.has(method, path, 'fulfilment')) body.fulfilment = fulfilment;
+  return body;
+}
+
+function DraftEditor({ api, sale, products, onDone }: { api: Features; sale: Sale; products: Product[]; onDone: () => void }) {
+  const [due, setDue] = useState(isoToShopTime(sale.due_at));
+  const [fulfilment, setFulfilment] = useState(sale.fulfilment ?? 'pickup');
+  return (
+    <ItemsEditor products={products} initial={sale.items.map((i) => ({ product_id: i.product_id, quantity: String(i.quantity) }))}
+      submitLabel={t.save} what={t.orders.editItems}
+      before={<DueFields api={api} method="patch" path="/sales/{id}" due={due} setDue={setDue} fulfilment={fulfilment} setFulfilment={setFulfilment} />}
+      onSubmit={async (items) => { await patch(`/sales/${sale.id}`, { items, ...dueBody(api, 'patch', '/sales/{id}', due, fulfilment) }); onDone(); }} />
+  );
+}
+
+function NewSale({ api, products, onDone }: { api: Features; products: Product[]; onDone: () => void }) {
+  const [due, setDue] = useState('');
+  const [fulfilment, setFulfilment] = useState('pickup');
   const customers = useLoad(() => get<Page<Customer>>('/customers?limit=200'));
   const [customer, setCustomer] = useState('');
   const list = customers.data?.data ?? [];
@@ -191,8 +226,11 @@ function NewSale({ products, onDone }: { products: Product[]; onDone: () => void
       <h2>{t.orders.newSale}</h2>
       <ErrorLine error={customers.error} />
       <ItemsEditor products={products} initial={[]} submitLabel={t.orders.createDraft} what={t.orders.newSale}
-        before={<Select label={t.orders.customer} value={chosen} onChange={setCustomer} options={list.map((c) => [c.id, `${c.name} ${c.mobile}`])} />}
-        onSubmit={async (items) => { await post('/sales', { customer_id: chosen, items }); onDone(); }} />
+        before={<>
+          <Select label={t.orders.customer} value={chosen} onChange={setCustomer} options={list.map((c) => [c.id, `${c.name} ${c.mobile}`])} />
+          <DueFields api={api} method="post" path="/sales" due={due} setDue={setDue} fulfilment={fulfilment} setFulfilment={setFulfilment} />
+        </>}
+        onSubmit={async (items) => { await post('/sales', { customer_id: chosen, items, ...dueBody(api, 'post', '/sales', due, fulfilment) }); onDone(); }} />
     </div>
   );
 }

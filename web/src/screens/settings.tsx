@@ -6,6 +6,7 @@ import { money } from '../format';
 import { useSession } from '../session';
 import { t } from '../text';
 import { Action, Badge, ErrorLine, Field, Form, Select, TextArea, useLoad } from '../ui';
+import { useFeatures } from '../features';
 
 interface Channel {
   id: string; channel_type: string; phone_number: string | null; account_id: string | null; is_active: boolean;
@@ -62,6 +63,7 @@ function Channels() {
 
 function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; reload: () => Promise<void> }) {
   const [editing, setEditing] = useState(false);
+  const api = useFeatures();
   return (
     <li class="card" aria-labelledby={`ch-${c.id}`}>
       <h2 id={`ch-${c.id}`}>{c.channel_type} · {c.phone_number ?? c.account_id} <Badge kind={c.status}>{c.status}</Badge> {!c.is_active && <Badge kind="inactive">{t.settings.inactive}</Badge>}</h2>
@@ -69,10 +71,12 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
       <p class="muted">{t.settings.provider}: {c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
       <div class="field">
         <span class="label">{t.settings.webhookUrl}</span>
-        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected('The webhook URL')}</p>}
+        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected('the webhook URL')}</p>}
       </div>
       <div class="actions">
-        <Action what={t.settings.check} onRun={async () => { await post(`/social/channels/${c.id}/check`); await reload(); }}>{t.settings.check}</Action>
+        {api.has('post', '/social/channels/{id}/check')
+          ? <Action what={t.settings.check} onRun={async () => { await post(`/social/channels/${c.id}/check`); await reload(); }}>{t.settings.check}</Action>
+          : api.ready && <p class="notice">{t.notConnected(t.settings.channelCheck)}</p>}
         <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>{t.edit}</button>
       </div>
       {editing && <ChannelForm c={c} events={events} onDone={() => { setEditing(false); void reload(); }} />}
@@ -197,6 +201,8 @@ interface Staffer { id: string; name: string; email: string; role: string; is_ac
 function Staff() {
   const me = useSession().value!.user;
   const users = useLoad(() => get<Page<Staffer>>('/users?limit=200'));
+  const api = useFeatures();
+  const editable = api.has('patch', '/users/{id}');
   const [f, setF] = useState({ name: '', email: '', password: '', role: 'production_worker' });
   const roles = Object.entries(t.roles);
   return (
@@ -210,13 +216,13 @@ function Staff() {
         <button type="submit" class="primary">{t.add}</button>
       </Form>
       <ErrorLine error={users.error} />
+      {api.ready && !editable && <p class="notice" role="status">{t.notConnected(t.settings.staffChanges)}</p>}
       <ul class="cards">
         {(users.data?.data ?? []).map((u) => (
           <li class="card" key={u.id}>
             <h2>{u.name} {u.is_active === false && <Badge kind="inactive">{t.settings.inactive}</Badge>}</h2>
             <p class="muted">{u.email}</p>
-            {u.id !== me.id && <StaffControls u={u} reload={users.reload} />}
-            {u.id === me.id && <p>{t.roles[u.role]}</p>}
+            {u.id !== me.id && editable ? <StaffControls u={u} reload={users.reload} /> : <p>{t.roles[u.role]}</p>}
           </li>
         ))}
       </ul>
