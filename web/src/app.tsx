@@ -52,7 +52,7 @@ export function App() {
   }
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">{t.skipToContent}</a>
       <header class="top">
         <a class="brand" href={home(user.role)} onClick={onLink}>{t.appName}</a>
         <nav aria-label={t.nav.label}>

@@ -15,6 +15,7 @@ export const t = {
   search: 'Search',
   notConnected: (what: string) => `Not connected yet — ${what}: this build of the service has no API for it.`,
   saved: 'Saved',
+  skipToContent: 'Skip to content',
 
   nav: { label: 'Main', inbox: 'Inbox', leads: 'Leads', orders: 'Orders', workbench: 'Workbench', catalog: 'Catalog', customers: 'Customers', settings: 'Settings', logOut: 'Log out' },
   signedInAs: (name: string, role: string, business: string) => `${name} (${role}) · ${business}`,
@@ -51,7 +52,7 @@ export const t = {
   },
 
   orders: {
-    title: 'Orders', newSale: 'New sale', customer: 'Customer', product: 'Product', quantity: 'Quantity', addItem: 'Add item',
+    title: 'Orders', newSale: 'New sale', hideFinished: 'Hide finished', customer: 'Customer', product: 'Product', quantity: 'Quantity', addItem: 'Add item',
     createDraft: 'Create draft', columns: { overdue: 'Overdue', today: 'Today', tomorrow: 'Tomorrow', later: 'Later', none: 'No due date' } as Record<string, string>,
     draft: 'Draft', final: 'Final', finalize: 'Finalize', recordPayment: 'Record payment', amount: 'Amount', method: 'Method',
     reference: 'Reference (optional)', pay: 'Record', markReady: 'Mark ready', cancelSale: 'Cancel order', confirmCancel: 'Cancel this order?',
@@ -85,7 +86,9 @@ export const t = {
     title: 'Settings', channels: 'Channels', notifications: 'Notifications', templates: 'Templates', staff: 'Staff',
     addChannel: 'Add channel', channelType: 'Type', provider: 'Provider', phone: 'Phone number', accountId: 'Account / phone number ID',
     apiKey: 'Access token', apiSecret: 'Auth token (Twilio)', webhookSecret: 'App secret / webhook secret',
-    secretSet: 'set — type to replace', secretUnset: 'not set', active: 'Active', webhookUrl: 'Webhook URL (paste it into the provider)',
+    secretSet: 'set — type to replace', secretUnset: 'not set', active: 'Active', webhookUrl: 'Webhook URL (paste it into the provider)', webhookUrlShort: 'the webhook URL',
+    approved: 'Approved WhatsApp templates (sent outside the 24-hour window): name, language, parameters in order',
+    approvedName: (event: string) => `${event}: template name`, approvedLanguage: 'Language', approvedParams: 'Parameters (variables, comma-separated)', event: 'Event',
     check: 'Check connection', status: 'Status', events: {
       'sale.created': 'Order confirmed', 'production.created': 'Production started', 'production.step.completed': 'A step completed',
       'production.completed': 'Production completed', 'order.ready': 'Order ready', 'payment.received': 'Payment received',

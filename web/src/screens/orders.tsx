@@ -54,7 +54,7 @@ export function Orders() {
     <section>
       <div class="bar">
         <h1 tabIndex={-1}>{t.orders.title}</h1>
-        <label class="check"><input type="checkbox" checked={hideDone} onChange={(e) => setHideDone((e.currentTarget as HTMLInputElement).checked)} /> Hide finished</label>
+        <label class="check"><input type="checkbox" checked={hideDone} onChange={(e) => setHideDone((e.currentTarget as HTMLInputElement).checked)} /> {t.orders.hideFinished}</label>
         <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>{t.orders.newSale}</button>
       </div>
       {api.ready && (!api.has('patch', '/sales/{id}') || !api.has('post', '/sales/{id}/cancel')) && <p class="notice" role="status">{t.notConnected(t.orders.fixAndCancel)}</p>}

@@ -71,7 +71,7 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
       <p class="muted">{t.settings.provider}: {c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
       <div class="field">
         <span class="label">{t.settings.webhookUrl}</span>
-        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected('the webhook URL')}</p>}
+        {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected(t.settings.webhookUrlShort)}</p>}
       </div>
       <div class="actions">
         {api.has('post', '/social/channels/{id}/check')
@@ -131,7 +131,7 @@ function ChannelForm({ c, events, onDone }: { c?: Channel; events: string[]; onD
 function TemplateMap({ events, mapped, setMapped }: { events: string[]; mapped: Record<string, any>; setMapped: (m: Record<string, any>) => void }) {
   return (
     <fieldset>
-      <legend>Approved WhatsApp templates (name, language, parameters in order)</legend>
+      <legend>{t.settings.approved}</legend>
       {events.map((e) => {
         const m = mapped[e] ?? { name: '', language: 'en', params: [] };
         const set = (k: string, v: any) => {
@@ -142,9 +142,9 @@ function TemplateMap({ events, mapped, setMapped }: { events: string[]; mapped: 
         };
         return (
           <div class="inline" key={e}>
-            <Field label={`${t.settings.events[e] ?? e}: name`} value={m.name} onInput={(v) => set('name', v.trim())} />
-            <Field label="language" value={m.language} onInput={(v) => set('language', v.trim())} />
-            <Field label="parameters" value={(m.params ?? []).join(', ')} onInput={(v) => set('params', v.split(',').map((s) => s.trim()).filter(Boolean))} />
+            <Field label={t.settings.approvedName(t.settings.events[e] ?? e)} value={m.name} onInput={(v) => set('name', v.trim())} />
+            <Field label={t.settings.approvedLanguage} value={m.language} onInput={(v) => set('language', v.trim())} />
+            <Field label={t.settings.approvedParams} value={(m.params ?? []).join(', ')} onInput={(v) => set('params', v.split(',').map((s) => s.trim()).filter(Boolean))} />
           </div>
         );
       })}
@@ -168,7 +168,7 @@ function Templates() {
   return (
     <div>
       <ErrorLine error={all.error} />
-      {events.length > 0 && <Select label="Event" value={chosen} onChange={setEvent} options={events.map((e) => [e, t.settings.events[e] ?? e])} />}
+      {events.length > 0 && <Select label={t.settings.event} value={chosen} onChange={setEvent} options={events.map((e) => [e, t.settings.events[e] ?? e])} />}
       <p class="muted">{t.settings.variables}: {Object.keys(SAMPLE('')).map((v) => `{{${v}}}`).join(' ')}</p>
       <div class="two">
         {(all.data?.data ?? []).filter((x) => x.event === chosen).map((x) => (
