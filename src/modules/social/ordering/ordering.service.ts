@@ -20,7 +20,7 @@ const OPEN = `status IN ('new', 'contacted', 'qualified')`;
 
 interface PendingOrder { message_id: string; items: { product_id: string; name: string; quantity: number }[]; at: string }
 
-const MESSAGE_COLS = 'id, channel_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at';
+const MESSAGE_COLS = 'id, channel_id, conversation_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at';
 
 /**
  * Reads one new message — and, first, any earlier unread message from the same sender, so "2
@@ -93,13 +93,33 @@ async function act(tx: Tx, deps: NotifierDeps, businessId: string, m: any, inten
       await tx.query(`UPDATE leads SET metadata = metadata - 'pending_order', updated_at = now() WHERE sender_key = $1 AND ${OPEN}`, [senderKey]);
       return;
     default:
+      await autoReply(tx, businessId, m);
       return;
   }
 }
 
+/**
+ * A stranger's first message that is not an order (a question, say) waits in the inbox with
+ * needs_reply; if the channel asks for it (settings.notifications["message.auto_reply"], off by
+ * default), they also get "thanks, we'll reply soon" at once.
+ */
+async function autoReply(tx: Tx, businessId: string, m: any) {
+  if (m.customer_id || !m.conversation_id) return;
+  const earlier = await tx.query(
+    `SELECT 1 FROM social_messages WHERE conversation_id = $1 AND direction = 'inbound' AND (created_at, id) < ($2::timestamptz, $3::uuid) LIMIT 1`,
+    [m.conversation_id, m.created_at, m.id]);
+  if (earlier.rows.length) return;
+  const lead = await tx.query(`SELECT 1 FROM conversations WHERE id = $1 AND lead_id IS NOT NULL`, [m.conversation_id]);
+  if (lead.rows.length) return;
+  await sendOnSameChannel(tx, businessId, m, 'message.auto_reply', false);
+}
+
 async function openLead(tx: Tx, businessId: string, m: any, senderKey: string): Promise<{ id: string }> {
   const existing = (await tx.query(`SELECT id FROM leads WHERE sender_key = $1 AND ${OPEN} FOR UPDATE`, [senderKey])).rows[0];
-  if (existing) return existing;
+  if (existing) {
+    if (m.conversation_id) await tx.query(`UPDATE conversations SET lead_id = $2 WHERE id = $1 AND lead_id IS DISTINCT FROM $2`, [m.conversation_id, existing.id]);
+    return existing;
+  }
   const channelType = m.metadata?.channel_type ?? 'whatsapp';
   const r = await tx.query<{ id: string }>(
     `INSERT INTO leads (business_id, channel_id, name, mobile, sender_key, source, customer_id, metadata)
@@ -109,6 +129,8 @@ async function openLead(tx: Tx, businessId: string, m: any, senderKey: string): 
       channelType, m.customer_id, JSON.stringify({ first_message_id: m.id, first_message: m.message_text })]);
   if (!r.rows[0]) return (await tx.query(`SELECT id FROM leads WHERE sender_key = $1 AND ${OPEN}`, [senderKey])).rows[0];
   await recordEvent(tx, businessId, 'lead.created', { lead_id: r.rows[0].id, message_id: m.id, mobile: m.from_number });
+  // The conversation shows whose lead it is.
+  if (m.conversation_id) await tx.query(`UPDATE conversations SET lead_id = $2, updated_at = now() WHERE id = $1`, [m.conversation_id, r.rows[0].id]);
   return r.rows[0];
 }
 
@@ -128,9 +150,14 @@ async function confirmOrder(tx: Tx, businessId: string, m: any, leadId: string, 
 }
 
 /** "Thanks, we got your order" on the channel it came from, through the outbound path. */
-async function acknowledge(tx: Tx, deps: NotifierDeps, businessId: string, m: any) {
+async function acknowledge(tx: Tx, _deps: NotifierDeps, businessId: string, m: any) {
+  await sendOnSameChannel(tx, businessId, m, 'lead.ack', true);
+}
+
+/** An automatic answer to message m, on its channel and in its conversation, switchable per channel. */
+async function sendOnSameChannel(tx: Tx, businessId: string, m: any, event: 'lead.ack' | 'message.auto_reply', defaultOn: boolean) {
   const channel = (await tx.query(`SELECT channel_type, settings, is_active FROM social_channels WHERE id = $1`, [m.channel_id])).rows[0];
-  if (!channel?.is_active || channel.settings?.notifications?.['lead.ack'] === false) return;
+  if (!channel?.is_active || (channel.settings?.notifications?.[event] ?? defaultOn) !== true) return;
   const to: string | null = m.metadata?.reply_to ?? m.from_number;
   if (!to) return;
   const customer = m.customer_id
@@ -139,12 +166,12 @@ async function acknowledge(tx: Tx, deps: NotifierDeps, businessId: string, m: an
   if (customer && !customer.whatsapp_opt_in) return;
   const business = (await tx.query(`SELECT name, locale FROM businesses WHERE id = app_business_id()`)).rows[0];
   const locale = pickLocale(customer?.locale ?? (/[\u0900-\u097F]/.test(m.message_text) ? 'hi' : null), business.locale);
-  const text = renderTemplate(await templateBody(tx, 'lead.ack', locale), {
+  const text = renderTemplate(await templateBody(tx, event, locale), {
     customerName: customer?.name ?? m.metadata?.profile_name ?? '', businessName: business.name,
   });
   const ack = await recordOutbound(tx, {
-    business_id: businessId, channel_id: m.channel_id, to_number: to, message_text: text, message_type: 'text',
-    customer_id: m.customer_id, reference_type: 'message', reference_id: m.id, event_type: 'lead.ack', metadata: { locale, in_reply_to: m.id },
+    business_id: businessId, channel_id: m.channel_id, conversation_id: m.conversation_id, to_number: to, message_text: text, message_type: 'text',
+    customer_id: m.customer_id, reference_type: 'message', reference_id: m.id, event_type: event, metadata: { locale, in_reply_to: m.id },
   });
-  if (ack.created) await queueSend(deps, tx, businessId, ack.id);
+  if (ack.created) await queueSend(tx, businessId, ack.id);
 }

@@ -9,6 +9,7 @@ export const TEMPLATE_EVENTS = [
   'order.ready',
   'payment.received',
   'lead.ack',
+  'message.auto_reply',
 ] as const;
 export type TemplateEvent = (typeof TEMPLATE_EVENTS)[number];
 
@@ -113,6 +114,16 @@ export const DEFAULT_TEMPLATES: Record<TemplateEvent, Record<TemplateLocale, str
     hi:
       '🙏 *संदेश भेजने के लिए धन्यवाद!*\n\n' +
       '{{businessName}} को आपके ऑर्डर की पूछताछ मिल गई है। हम विवरण देखकर जल्द ही आपसे पुष्टि करेंगे।',
+  },
+  // The optional automatic answer to an unknown sender's first message that is not an order
+  // (switch settings.notifications["message.auto_reply"], off unless the shop turns it on).
+  'message.auto_reply': {
+    en:
+      '🙏 Thank you for writing to {{businessName}}!\n\n' +
+      "We've got your message and will reply here soon.",
+    hi:
+      '🙏 {{businessName}} को संदेश भेजने के लिए धन्यवाद!\n\n' +
+      'हमें आपका संदेश मिल गया है, हम जल्द ही यहीं जवाब देंगे।',
   },
 };
 
