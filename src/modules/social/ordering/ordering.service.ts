@@ -10,7 +10,8 @@
 import { recordEvent, type EventJob } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import { insertDraftSale } from '../../sales/sales.service.js';
-import { detectIntent, type IntentResult } from '../intent/intent.js';
+import { detectIntent, type IntentResult, type UnclearItem } from '../intent/intent.js';
+import { readDueDate } from '../intent/dates.js';
 import { renderTemplate, pickLocale } from '../templates/templates.js';
 import { templateBody } from '../templates/templates.service.js';
 import { queueSend, recordOutbound, type NotifierDeps } from '../notifications/notifier.js';
@@ -18,7 +19,7 @@ import { queueSend, recordOutbound, type NotifierDeps } from '../notifications/n
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
 
-interface PendingOrder { message_id: string; items: { product_id: string; name: string; quantity: number }[]; at: string }
+interface PendingOrder { message_id: string; items: { product_id: string; name: string; quantity: number }[]; at: string; due_at?: string | null }
 
 const MESSAGE_COLS = 'id, channel_id, conversation_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at';
 
@@ -72,11 +73,28 @@ async function act(tx: Tx, deps: NotifierDeps, businessId: string, m: any, inten
       return;
     case 'order': {
       const lead = await openLead(tx, businessId, m, senderKey);
-      const pending: PendingOrder = { message_id: m.id, items: intent.items, at: new Date(m.created_at).toISOString() };
+      const business = (await tx.query(`SELECT timezone FROM businesses WHERE id = app_business_id()`)).rows[0];
+      const due = readDueDate(m.message_text, business.timezone, new Date(m.created_at));
+      const dueFields = due ? { due_at: due.due_at, due_date: due.date, due_time_given: due.time_given, due_text: due.text } : {};
+      // Never an empty or guessed draft: an order whose products are unclear, or not in the
+      // catalog, is kept on the lead with the reason (and the candidates) for staff to see.
+      const review = intent.unclear?.length
+        ? { reason: 'ambiguous_product', message_id: m.id, unclear: intent.unclear }
+        : !intent.items.length ? { reason: 'no_product_match', message_id: m.id } : null;
+      if (review) {
+        await tx.query(
+          `UPDATE leads SET metadata = (metadata - 'pending_order') || jsonb_build_object('needs_review', $2::jsonb, 'last_message', $3::text,
+             'items', $4::jsonb) || $5::jsonb, updated_at = now() WHERE id = $1`,
+          [lead.id, JSON.stringify(review), m.message_text, JSON.stringify(intent.items), JSON.stringify(dueFields)]);
+        if (intent.unclear?.length) await askWhich(tx, businessId, m, intent.unclear);
+        else await acknowledge(tx, deps, businessId, m);
+        return;
+      }
+      const pending: PendingOrder = { message_id: m.id, items: intent.items, at: new Date(m.created_at).toISOString(), due_at: due?.due_at ?? null };
       await tx.query(
-        `UPDATE leads SET metadata = metadata || jsonb_build_object('pending_order', $2::jsonb, 'last_message', $3::text,
-           'items', $4::jsonb), updated_at = now() WHERE id = $1`,
-        [lead.id, JSON.stringify(pending), m.message_text, JSON.stringify(intent.items)]);
+        `UPDATE leads SET metadata = (metadata - 'needs_review') || jsonb_build_object('pending_order', $2::jsonb, 'last_message', $3::text,
+           'items', $4::jsonb) || $5::jsonb, updated_at = now() WHERE id = $1`,
+        [lead.id, JSON.stringify(pending), m.message_text, JSON.stringify(intent.items), JSON.stringify(dueFields)]);
       if (intent.confirms) await confirmOrder(tx, businessId, m, lead.id, pending);
       await acknowledge(tx, deps, businessId, m);
       return;
@@ -149,15 +167,27 @@ async function confirmOrder(tx: Tx, businessId: string, m: any, leadId: string, 
     [leadId, saleId, m.customer_id, m.id]);
 }
 
+/** "Which one would you like: Chocolate cake or Chocolate hamper?" */
+async function askWhich(tx: Tx, businessId: string, m: any, unclear: UnclearItem[]) {
+  const hindi = /[\u0900-\u097F]/.test(m.message_text);
+  const names = [...new Set(unclear.flatMap((u) => u.candidates.map((c) => c.name)))];
+  const or = hindi ? ' या ' : ' or ';
+  const options = names.length > 1 ? `${names.slice(0, -1).join(', ')}${or}${names.at(-1)}` : names[0];
+  await sendOnSameChannel(tx, businessId, m, 'lead.ask_which', true, { options });
+}
+
 /** "Thanks, we got your order" on the channel it came from, through the outbound path. */
 async function acknowledge(tx: Tx, _deps: NotifierDeps, businessId: string, m: any) {
   await sendOnSameChannel(tx, businessId, m, 'lead.ack', true);
 }
 
 /** An automatic answer to message m, on its channel and in its conversation, switchable per channel. */
-async function sendOnSameChannel(tx: Tx, businessId: string, m: any, event: 'lead.ack' | 'message.auto_reply', defaultOn: boolean) {
+async function sendOnSameChannel(tx: Tx, businessId: string, m: any, event: 'lead.ack' | 'lead.ask_which' | 'message.auto_reply', defaultOn: boolean,
+  extra: Record<string, string> = {}) {
   const channel = (await tx.query(`SELECT channel_type, settings, is_active FROM social_channels WHERE id = $1`, [m.channel_id])).rows[0];
-  if (!channel?.is_active || (channel.settings?.notifications?.[event] ?? defaultOn) !== true) return;
+  // Asking which product is part of the lead acknowledgement, and switched with it.
+  const switchName = event === 'lead.ask_which' ? 'lead.ack' : event;
+  if (!channel?.is_active || (channel.settings?.notifications?.[switchName] ?? defaultOn) !== true) return;
   const to: string | null = m.metadata?.reply_to ?? m.from_number;
   if (!to) return;
   const customer = m.customer_id
@@ -167,7 +197,7 @@ async function sendOnSameChannel(tx: Tx, businessId: string, m: any, event: 'lea
   const business = (await tx.query(`SELECT name, locale FROM businesses WHERE id = app_business_id()`)).rows[0];
   const locale = pickLocale(customer?.locale ?? (/[\u0900-\u097F]/.test(m.message_text) ? 'hi' : null), business.locale);
   const text = renderTemplate(await templateBody(tx, event, locale), {
-    customerName: customer?.name ?? m.metadata?.profile_name ?? '', businessName: business.name,
+    customerName: customer?.name ?? m.metadata?.profile_name ?? '', businessName: business.name, ...extra,
   });
   const ack = await recordOutbound(tx, {
     business_id: businessId, channel_id: m.channel_id, conversation_id: m.conversation_id, to_number: to, message_text: text, message_type: 'text',
