@@ -26,6 +26,8 @@ import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
 import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
+import { conversationRoutes } from './modules/social/conversations/conversations.routes.js';
+import { streamRoutes } from './modules/social/conversations/stream.routes.js';
 import { sessionRoutes } from './modules/users/session.routes.js';
 import { registerConsole } from './platform/console.js';
 
@@ -111,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(templateRoutes);
       await api.register(messageRoutes);
       await api.register(leadRoutes);
+      await api.register(conversationRoutes);
+      await api.register(streamRoutes);
       await api.register(webhookRoutes);
     },
     { prefix: '/api/v1' },

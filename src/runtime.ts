@@ -22,7 +22,7 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
   });
   for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
   db.outbox = {
-    enqueue: async (tx, listener, data) => { await queue.sendInTx(tx, listener, data); },
+    enqueue: async (tx, name, data, o) => { await queue.sendInTx(tx, name, data, o?.startAfter ? { startAfter: o.startAfter } : {}); },
     wake: (listener) => queue.wake(listener),
   };
   if (role !== 'api') {

@@ -372,3 +372,52 @@ test('an order and its "yes" in one batch are read in order, whatever order thei
   const [sale] = await eventually(async () => { const d = await drafts(s); return d.length && d; }, 10_000, 'draft');
   assert.deepEqual(sale.items.map((i: any) => i.quantity), [4]);
 });
+
+test('an order two products fit equally makes no draft: the lead keeps the candidates and the customer is asked which', async () => {
+  const s = await shop('Choco shop');
+  await newProduct(t.app, s.biz, { name: 'Chocolate hamper', price: '900.00', production_steps: [] });
+  const ravi = await newCustomer(t.app, s.biz, { name: 'Ravi' });
+  const first = newWamid();
+  await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'I want 2 chocolate for kal shaam 5 baje', { id: first }), s.secret);
+  assert.equal(await handled(s, first), 'order');
+  const [lead] = await leads(s);
+  assert.equal(lead.metadata.needs_review.reason, 'ambiguous_product');
+  assert.deepEqual(lead.metadata.needs_review.unclear[0].candidates.map((c: any) => c.name).sort(), ['Chocolate cake', 'Chocolate hamper']);
+  assert.equal(lead.metadata.needs_review.unclear[0].quantity, 2);
+  assert.deepEqual(lead.metadata.items, []);
+  assert.equal(lead.metadata.due_time_given, true);
+  assert.equal(lead.metadata.pending_order, undefined);
+  const ask = await eventually(async () => (await messages(s, '&direction=outbound')).find((m: any) => m.event_type === 'lead.ask_which'), 15_000, 'asked');
+  assert.match(ask.message_text, /Chocolate (cake|hamper) or Chocolate (cake|hamper)/);
+  const yes = newWamid();
+  await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'haan', { id: yes }), s.secret);
+  await handled(s, yes);
+  assert.equal((await drafts(s)).length, 0, 'an unclear order is never confirmed into a draft');
+
+  // The customer says which: now it is clear, and "yes" makes the draft.
+  const which = newWamid();
+  await postMeta(t.app, metaText(s.pnid, ravi.mobile, '2 chocolate cakes please', { id: which }), s.secret);
+  await handled(s, which);
+  const ok2 = newWamid();
+  await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'yes confirm', { id: ok2 }), s.secret);
+  await handled(s, ok2);
+  const [sale] = await drafts(s);
+  assert.deepEqual(sale.items.map((i: any) => [i.product_name, i.quantity]), [['Chocolate cake', 2]]);
+});
+
+test('an order with no product in the catalog is recorded on the lead with its reason, never an empty draft', async () => {
+  const s = await shop('Pastry shop');
+  const c = await newCustomer(t.app, s.biz);
+  const id = newWamid();
+  await postMeta(t.app, metaText(s.pnid, c.mobile, 'I want 3 pineapple pastries for tomorrow', { id }), s.secret);
+  assert.equal(await handled(s, id), 'order');
+  const [lead] = await leads(s);
+  assert.deepEqual([lead.metadata.needs_review.reason, lead.metadata.items, lead.metadata.due_time_given], ['no_product_match', [], false]);
+  assert.match(lead.metadata.due_date, /^\d{4}-\d{2}-\d{2}$/);
+  const yes = newWamid();
+  await postMeta(t.app, metaText(s.pnid, c.mobile, 'yes', { id: yes }), s.secret);
+  await handled(s, yes);
+  assert.equal((await drafts(s)).length, 0);
+  // It was acknowledged like any order; staff see it in the lead.
+  await eventually(async () => (await messages(s, '&direction=outbound')).find((m: any) => m.event_type === 'lead.ack'), 15_000, 'ack');
+});

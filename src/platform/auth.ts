@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   'production.manage': ['admin', 'manager'],
   'production.work': ['admin', 'manager', 'production_worker'],
   'social.read': ['admin', 'manager', 'sales'],
+  // Answering customers, marking conversations read, linking them to customers.
+  'social.reply': ['admin', 'manager', 'sales'],
 } as const satisfies Record<string, readonly UserRole[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -33,7 +33,7 @@ export interface Database extends Queryable {
 
 /** Delivers events written in a transaction to their listeners (src/platform/events.ts). */
 export interface Outbox {
-  enqueue(tx: TxHandle, listener: string, data: object): Promise<void>;
+  enqueue(tx: TxHandle, queue: string, data: object, opts?: { startAfter?: Date }): Promise<void>;
   wake(listener: string): void;
 }
 

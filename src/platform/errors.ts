@@ -13,6 +13,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly errors?: FieldError[],
+    /** More members of the problem, e.g. when a window closed. */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -39,8 +41,9 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[]) {
+export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[], extra?: Record<string, unknown>) {
   const body: Record<string, unknown> = {
+    ...extra,
     type: `https://karigar.dev/problems/${code}`,
     title: TITLES[status] ?? 'Error',
     status,
@@ -78,7 +81,7 @@ const FASTIFY_CODES: Record<string, string> = {
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.message, err.errors);
+    if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.message, err.errors, err.extra);
 
     if (err.validation) {
       const errors = err.validation.map((v: any) => ({

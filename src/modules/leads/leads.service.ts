@@ -6,6 +6,7 @@ import { toE164 } from '../../platform/phone.js';
 import { withTenant } from '../../platform/tenancy.js';
 import { businessCountry } from '../customers/customers.service.js';
 import type { Ctx } from '../context.js';
+import { linkConversation } from '../social/conversations/conversations.service.js';
 
 export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'converted', 'lost'] as const;
 const COLS = `l.id, l.name, l.mobile, l.email, l.source, l.status, l.customer_id, l.sale_id, l.channel_id, l.notes, l.metadata,
@@ -74,9 +75,13 @@ export async function convertLead(ctx: Ctx, id: string, input: { name?: string; 
          RETURNING id, name, mobile, email, locale, whatsapp_opt_in, created_at`,
         [ctx.principal.businessId, name, mobile, input.email ?? lead.email ?? null])).rows[0];
     }
-    // Messages from this sender now belong to the customer.
+    // Messages from this sender now belong to the customer, and so do the lead's conversations:
+    // the channel they wrote on becomes one of the customer's contacts.
     await tx.query(`UPDATE social_messages SET customer_id = $1 WHERE direction = 'inbound' AND customer_id IS NULL
       AND (from_number = $2 OR from_user_id = $3)`, [customer.id, mobile, lead.sender_key]);
+    const conversations = await tx.query<{ id: string }>(
+      `SELECT id FROM conversations WHERE lead_id = $1 OR (channel_id = $2 AND address = $3)`, [id, lead.channel_id, lead.sender_key]);
+    for (const c of conversations.rows) await linkConversation(tx, c.id, customer.id);
     const r = await tx.query(
       `UPDATE leads l SET status = 'converted', customer_id = $2, updated_at = now() WHERE l.id = $1 RETURNING ${COLS}`, [id, customer.id]);
     return { lead: r.rows[0], customer };

@@ -14,6 +14,7 @@ const Settings = Type.Object({
   }))),
   verify_token: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   max_per_second: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  default: Type.Optional(Type.Boolean({ description: 'the WhatsApp channel notifications use when the customer has not written on one' })),
 }, { additionalProperties: true });
 
 const Channel = Type.Object({

@@ -48,6 +48,9 @@ function checkSettings(type: ChannelType, s: Record<string, any>) {
   if (s.verify_token !== undefined && (typeof s.verify_token !== 'string' || s.verify_token.length < 8)) {
     errors.push({ field: 'settings.verify_token', message: 'must be a string of at least 8 characters' });
   }
+  if (s.default !== undefined && typeof s.default !== 'boolean') {
+    errors.push({ field: 'settings.default', message: 'must be true or false' });
+  }
   for (const [event, on] of Object.entries(s.notifications ?? {})) {
     if (!isTemplateEvent(event)) errors.push({ field: `settings.notifications.${event}`, message: 'is not a notification event' });
     else if (typeof on !== 'boolean') errors.push({ field: `settings.notifications.${event}`, message: 'must be true or false' });
@@ -177,14 +180,6 @@ export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): P
     account_id: row.account_id, is_active: row.is_active, status: row.status, settings: row.settings,
     api_key: dec('api_key'), api_secret: dec('api_secret'), webhook_secret: dec('webhook_secret'),
   };
-}
-
-/** The channel notifications go out on: an active WhatsApp channel first. */
-export async function notificationChannel(tx: Tx): Promise<{ id: string; settings: Record<string, any> } | undefined> {
-  const r = await tx.query<{ id: string; settings: Record<string, any> }>(
-    `SELECT id, settings FROM social_channels WHERE is_active AND channel_type = 'whatsapp'
-     ORDER BY (status = 'active') DESC, created_at, id LIMIT 1`);
-  return r.rows[0];
 }
 
 export async function markNeedsAttention(tx: Tx, channelId: string, reason: string) {

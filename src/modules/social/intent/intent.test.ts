@@ -340,3 +340,14 @@ test('tokenize splits numbers from units and marks ordinals', () => {
   );
   assert.equal(t[3].ordinal, true);
 });
+
+test('a mention two products fit equally is unclear: it is no item, and its candidates are listed', () => {
+  const catalog = [{ id: 'p1', name: 'Chocolate cake' }, { id: 'p2', name: 'Chocolate hamper' }, { id: 'p3', name: 'Besan ladoo' }];
+  const r = detectIntent('I want 2 chocolate and 1 kg besan ladoo', catalog);
+  assert.equal(r.intent, 'order');
+  assert.deepEqual(r.items, [{ product_id: 'p3', name: 'Besan ladoo', quantity: 1 }]);
+  assert.deepEqual(r.unclear, [{ quantity: 2, candidates: [{ product_id: 'p1', name: 'Chocolate cake' }, { product_id: 'p2', name: 'Chocolate hamper' }] }]);
+  // Named in full, it is clear.
+  const clear = detectIntent('I want 2 chocolate cakes', catalog);
+  assert.deepEqual([clear.items, clear.unclear], [[{ product_id: 'p1', name: 'Chocolate cake', quantity: 2 }], undefined]);
+});

@@ -43,6 +43,14 @@ export interface IntentResult {
   confirms: boolean;
   /** Catalog products asked for, with quantities (default 1). Empty unless intent is 'order'. */
   items: IntentItem[];
+  /** Mentions that name two or more products equally well (only for 'order'): the shop asks
+   *  which one, and no draft is made from the order until it is clear. */
+  unclear?: UnclearItem[];
+}
+
+export interface UnclearItem {
+  quantity: number;
+  candidates: { product_id: string; name: string }[];
 }
 
 /**
@@ -298,7 +306,11 @@ function decide(clauses: readonly ClauseSignals[]): IntentResult {
     !any((c) => c.info || c.feedback || c.negatedOrder);
 
   if (any((c) => c.order) || implicitOrder) {
-    return { intent: 'order', confirms: confirmStrong, items: toItems(products) };
+    const unclear = products.filter((p) => p.rivals.length).map((p) => ({
+      quantity: p.quantity,
+      candidates: [p.entry, ...p.rivals].map((e) => ({ product_id: e.id, name: e.name })),
+    }));
+    return { intent: 'order', confirms: confirmStrong, items: toItems(products), ...(unclear.length ? { unclear } : {}) };
   }
   if (any((c) => c.decline)) return { intent: 'decline', confirms: false, items: [] };
   if (confirmStrong) return { intent: 'confirm', confirms: true, items: [] };
@@ -310,6 +322,7 @@ function decide(clauses: readonly ClauseSignals[]): IntentResult {
 function toItems(products: readonly ProductMatch[]): IntentItem[] {
   const byId = new Map<string, ProductMatch>();
   for (const p of products) {
+    if (p.rivals.length) continue; // unclear: asked about, never guessed
     const seen = byId.get(p.entry.id);
     if (!seen || (!seen.explicitQuantity && p.explicitQuantity)) byId.set(p.entry.id, p);
   }

@@ -26,6 +26,9 @@ export interface ProductMatch {
   quantityTokens: number[];
   /** Excluded by a word right before it: "red velvet, not black forest". */
   negated: boolean;
+  /** Other products the same words name just as well ("2 chocolate" with "Chocolate cake" and
+   *  "Chocolate hamper"): the mention is unclear and must be asked about, never guessed. */
+  rivals: CatalogEntry[];
 }
 
 // Words in catalog names that describe rather than identify ("Customised photo mug", "Diwali gift
@@ -185,10 +188,11 @@ function matchVariant(
 interface Candidate extends Attempt {
   entry: CatalogEntry;
   start: number;
+  rivals?: CatalogEntry[];
 }
 
 /** Non-overlapping product mentions, longest and closest first; a span two products read
- *  equally well is left out rather than guessed. */
+ *  equally well is kept with its rivals, to be asked about rather than guessed. */
 function findMentions(tokens: readonly Token[], variants: readonly Variant[]): Candidate[] {
   const vocabulary = vocabularyOf(variants);
   // Every comparison requires the same first letter (a run-together "blackforest" starts with
@@ -212,11 +216,11 @@ function findMentions(tokens: readonly Token[], variants: readonly Variant[]): C
     let free = true;
     for (let i = c.start; i < c.end; i++) if (taken.has(i)) free = false;
     if (!free) continue;
-    const rival = candidates.find(
+    const rivals = [...new Set(candidates.filter(
       (o) => o.entry !== c.entry && o.start === c.start && o.end === c.end && o.core === c.core && o.cost === c.cost,
-    );
+    ).map((o) => o.entry))];
     for (let i = c.start; i < c.end; i++) taken.add(i);
-    if (!rival) chosen.push(c);
+    chosen.push(rivals.length ? { ...c, rivals } : c);
   }
   return chosen.sort((a, b) => a.start - b.start);
 }
@@ -377,6 +381,7 @@ function assignQuantities(tokens: readonly Token[], mentions: readonly Candidate
       explicitQuantity: read !== null,
       quantityTokens: read ? read.tokens : [],
       negated: isExcluded(tokens, read ? Math.min(m.start, ...read.tokens) : m.start),
+      rivals: m.rivals ?? [],
     };
   });
 }

@@ -5,8 +5,8 @@ import { ctxOf } from '../../context.js';
 import { listMessages } from './messages.service.js';
 import { Id, Nullable, PageOf, Timestamp } from '../../schemas.js';
 
-const Message = Type.Object({
-  id: Id, channel_id: Id,
+export const Message = Type.Object({
+  id: Id, channel_id: Id, conversation_id: Nullable(Id),
   direction: Type.String(), status: Type.String(),
   from_number: Nullable(Type.String()), to_number: Nullable(Type.String()),
   message_text: Nullable(Type.String()), message_type: Type.String(),
@@ -15,6 +15,10 @@ const Message = Type.Object({
   provider_message_id: Nullable(Type.String()), error_code: Nullable(Type.String()), error_message: Nullable(Type.String()),
   attempts: Type.Integer(), metadata: Type.Record(Type.String(), Type.Any()),
   created_at: Timestamp, sent_at: Nullable(Timestamp), delivered_at: Nullable(Timestamp), read_at: Nullable(Timestamp),
+  automatic: Type.Boolean({ description: 'an outbound message nobody wrote: a notification or an acknowledgement' }),
+  sent_by: Nullable(Type.Object({ id: Id, name: Type.String() })),
+  deleted: Type.Boolean({ description: 'the customer deleted it (WhatsApp revoke, Messenger/Instagram unsend)' }),
+  edited: Type.Boolean(),
 });
 
 const Filters = Type.Object({

@@ -2,6 +2,7 @@
 import { cursorClause, decodeCursor, page } from '../../../platform/pagination.js';
 import { withTenant } from '../../../platform/tenancy.js';
 import type { Ctx } from '../../context.js';
+import { MESSAGE_COLS, MESSAGE_FROM } from '../conversations/conversations.service.js';
 
 export type MessageFilters = { limit?: number; cursor?: string; direction?: string; status?: string; channel_id?: string; reference_type?: string; reference_id?: string; customer_id?: string };
 
@@ -10,11 +11,8 @@ export async function listMessages(ctx: Ctx, q: MessageFilters) {
   const c = cursorClause(decodeCursor(q.cursor), 'm', 8);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query(
-      `SELECT m.id, m.channel_id, m.direction, m.status, m.from_number, m.to_number, m.message_text, m.message_type,
-         m.customer_id, m.reference_type, m.reference_id, m.event_type, m.template_name, m.provider_message_id,
-         m.error_code, m.error_message, m.attempts, m.metadata, m.created_at, m.sent_at, m.delivered_at, m.read_at,
-         m.created_at::text AS cursor_ts
-       FROM social_messages m
+      `SELECT ${MESSAGE_COLS}, m.created_at::text AS cursor_ts
+       FROM ${MESSAGE_FROM}
        WHERE ($2::text IS NULL OR m.direction = $2) AND ($3::text IS NULL OR m.status = $3)
          AND ($4::uuid IS NULL OR m.channel_id = $4) AND ($5::text IS NULL OR m.reference_type = $5)
          AND ($6::uuid IS NULL OR m.reference_id = $6) AND ($7::uuid IS NULL OR m.customer_id = $7) ${c.sql}

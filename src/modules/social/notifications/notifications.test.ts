@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { buildTestApp, eventually, silentLog, type TestApp } from '../../../../test/helpers/app.js';
 import { call, newBusiness, newCustomer, newProduct, newSale, newUser, ok, assertProblem, type Biz } from '../../../../test/helpers/client.js';
 import { metaError, startFakeProvider, type FakeProvider } from '../../../../test/helpers/fake-provider.js';
+import { metaText, newWamid, postMeta } from '../../../../test/helpers/webhooks.js';
 import { withTenant } from '../../../platform/tenancy.js';
 import { startRuntime } from '../../../runtime.js';
 import { handleEvent } from './notifier.js';
@@ -316,10 +317,8 @@ test('outside the 24-hour window a text refused with 131047 goes again as the ma
   assert.match(failed.error_message, /24 hours/);
   // Meera writes to the shop (her window opens), so order.ready goes as text; Meta still refuses it
   // with 131047, and the message goes again as the mapped template.
-  await withTenant(t.db, shop.business.id, (tx) => tx.query(
-    `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, message_text, customer_id, provider_message_id)
-     VALUES ($1, $2, 'inbound', 'received', $3, 'when will it be ready?', $4, 'wamid.MEERA1')`,
-    [shop.business.id, channel.id, c.mobile, c.id]));
+  ok(await postMeta(t.app, metaText(channel.account_id, c.mobile, 'when will it be ready?', { id: newWamid() }), 'hook-secret').then((r) => ({
+    status: r.statusCode, body: r.json(), headers: r.headers })));
   fake.clear();
   fake.queue({ status: 400, body: metaError(131047, 'Re-engagement message') });
   const po = ok(await call(t.app, 'GET', `/production-orders/${sale.production_order_id}`, { token: shop.token }));

@@ -9,11 +9,13 @@ import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
-import { loadChannelWithSecrets, markNeedsAttention, notificationChannel } from '../channels/channels.service.js';
+import { loadChannelWithSecrets, markNeedsAttention } from '../channels/channels.service.js';
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
 import { applyPendingStatuses } from './statuses.js';
+import { noteMessage } from '../conversations/conversations.service.js';
+import { notificationDestination } from './destination.js';
 
 export const SEND_QUEUE = 'social.send';
 export const MAX_ATTEMPTS = 8;
@@ -58,10 +60,11 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   const skip = (reason: string) => { deps.log.info({ event_id: job.event_id, type, reason }, 'notification skipped'); return undefined; };
 
   const customer = (await tx.query(`SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers WHERE id = $1`, [p.customer_id])).rows[0];
-  if (!customer?.mobile) return skip('customer has no mobile');
+  if (!customer) return skip('no such customer');
   if (!customer.whatsapp_opt_in) return skip('customer opted out');
-  const channel = await notificationChannel(tx);
-  if (!channel) return skip('no active WhatsApp channel');
+  const dest = await notificationDestination(tx, job.business_id, customer);
+  if ('skip' in dest) return skip(dest.skip);
+  const { channel } = dest;
   const channelId = channel.id;
   const on = channel.settings?.notifications?.[type] ?? !DEFAULT_OFF.has(type);
   if (!on) return skip('switched off for this channel');
@@ -84,27 +87,34 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   // WhatsApp's customer-service window: within 24 hours of the customer's last message any text may
   // be sent; outside it only an approved template. A mapped template is used outside the window
   // (and kept in metadata, so a text refused with 131047 can fall back to it).
-  const mapped = channel.settings?.templates?.[type];
+  const mapped = channel.channel_type === 'whatsapp' ? channel.settings?.templates?.[type] : undefined;
   const mappedTemplate = mapped ? { name: mapped.name, language: mapped.language, params: (mapped.params ?? []).map((v: string) => vars[v] ?? '') } : null;
-  const inWindow = (await tx.query(
-    `SELECT 1 FROM social_messages WHERE direction = 'inbound' AND channel_id = $1 AND (customer_id = $2 OR from_number = $3)
-       AND created_at > now() - interval '24 hours' LIMIT 1`, [channelId, customer.id, customer.mobile])).rows.length > 0;
+  const inWindow = dest.in_window;
   const template = inWindow ? null : mappedTemplate;
 
   const stored = await recordOutbound(tx, {
-    business_id: job.business_id, channel_id: channelId, to_number: customer.mobile, message_text: text,
+    business_id: job.business_id, channel_id: channelId, conversation_id: dest.conversation_id, to_number: dest.to, message_text: text,
     message_type: template ? 'template' : 'text', customer_id: customer.id, reference_type: ref[0], reference_id: ref[1],
     event_type: type, template_name: template?.name ?? null,
-    metadata: { event_id: job.event_id, locale, in_window: inWindow, ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}) },
+    metadata: {
+      event_id: job.event_id, locale, in_window: inWindow, route: { reason: dest.reason, channel_type: channel.channel_type },
+      ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}),
+    },
   });
   // Recorded before: only a message still pending (its send was cut off) is worth another try.
   return stored.status === 'pending' ? stored.id : undefined;
 }
 
 export interface OutboundRecord {
+  /** The message's id when the caller needs it beforehand (a reply refers to itself). */
+  id?: string;
   business_id: string; channel_id: string; to_number: string; message_text: string; message_type: 'text' | 'template';
   customer_id: string | null; reference_type: string; reference_id: string; event_type: string;
   template_name?: string | null; metadata: Record<string, unknown>;
+  /** The conversation it belongs to: it becomes that conversation's last message. */
+  conversation_id?: string | null;
+  /** The user who wrote it (a reply); automatic messages have none. */
+  sent_by?: string | null;
 }
 
 /**
@@ -113,28 +123,35 @@ export interface OutboundRecord {
  */
 export async function recordOutbound(tx: Tx, o: OutboundRecord): Promise<{ id: string; status: string; created: boolean }> {
   const ins = await tx.query<{ id: string }>(
-    `INSERT INTO social_messages (business_id, channel_id, direction, status, to_number, message_text, message_type,
-       customer_id, reference_type, reference_id, event_type, template_name, metadata)
-     VALUES ($1, $2, 'outbound', 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
+       customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by)
+     VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, 'outbound', 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
      RETURNING id`,
-    [o.business_id, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
-      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata)]);
-  if (ins.rows[0]) return { id: ins.rows[0].id, status: 'pending', created: true };
+    [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
+      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null]);
+  if (ins.rows[0]) {
+    if (o.conversation_id) await noteMessage(tx, o.conversation_id, ins.rows[0].id);
+    return { id: ins.rows[0].id, status: 'pending', created: true };
+  }
   const existing = (await tx.query<{ id: string; status: string }>(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
        AND event_type = $3 AND reference_id = $4`, [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];
   return { ...existing, created: false };
 }
 
-/** Queues a send of a pending message in the open transaction; this process wakes for it on time. */
-export async function queueSend(deps: NotifierDeps, tx: Tx, businessId: string, messageId: string, delayMs = 0) {
-  await deps.queue.sendInTx(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId },
+/**
+ * Queues a send of a pending message in the open transaction (the outbox: rolled back with it);
+ * this process wakes for it on time, the queue's polling covers every other process.
+ */
+export async function queueSend(tx: Tx, businessId: string, messageId: string, delayMs = 0) {
+  const outbox = tx.db.outbox;
+  if (!outbox) return; // no queue in this process (a bare test app): the message stays pending
+  await outbox.enqueue(tx.handle, SEND_QUEUE, { business_id: businessId, message_id: messageId },
     delayMs ? { startAfter: new Date(Date.now() + delayMs) } : {});
-  // The queue's polling covers every other process.
   tx.afterCommit(() => {
-    if (delayMs) setTimeout(() => deps.queue.wake(SEND_QUEUE), delayMs + 20).unref();
-    else deps.queue.wake(SEND_QUEUE);
+    if (delayMs) setTimeout(() => outbox.wake(SEND_QUEUE), delayMs + 20).unref();
+    else outbox.wake(SEND_QUEUE);
   });
 }
 
@@ -221,7 +238,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
          WHERE id = $1 AND status = 'pending' AND metadata ? 'fallback_template' AND NOT metadata ? 'template' RETURNING id`,
         [messageId, result.code, result.message]);
       if (fell.rows[0]) {
-        await queueSend(deps, tx, businessId, messageId);
+        await queueSend(tx, businessId, messageId);
         deps.log.info({ business_id: businessId, message_id: messageId }, 'outside the 24-hour window: sending the approved template');
         return;
       }
@@ -236,7 +253,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
     }
     if (retry) {
       const delay = backoffMs(attempts, deps.config.sendRetryBaseMs, result.retry_after_ms);
-      await queueSend(deps, tx, businessId, messageId, delay);
+      await queueSend(tx, businessId, messageId, delay);
     }
     deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, retry, attempts }, 'notification not sent');
   });

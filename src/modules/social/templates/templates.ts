@@ -9,6 +9,8 @@ export const TEMPLATE_EVENTS = [
   'order.ready',
   'payment.received',
   'lead.ack',
+  'lead.ask_which',
+  'message.auto_reply',
 ] as const;
 export type TemplateEvent = (typeof TEMPLATE_EVENTS)[number];
 
@@ -21,6 +23,7 @@ export const TEMPLATE_VARIABLES = [
   'amount',
   'balance',
   'stepName',
+  'options',
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -113,6 +116,26 @@ export const DEFAULT_TEMPLATES: Record<TemplateEvent, Record<TemplateLocale, str
     hi:
       '🙏 *संदेश भेजने के लिए धन्यवाद!*\n\n' +
       '{{businessName}} को आपके ऑर्डर की पूछताछ मिल गई है। हम विवरण देखकर जल्द ही आपसे पुष्टि करेंगे।',
+  },
+  // An order naming something two products fit equally ("2 chocolate"): ask, never guess.
+  // {{options}} lists the candidates ("Chocolate cake or Chocolate hamper").
+  'lead.ask_which': {
+    en:
+      '🙏 *Thank you for your order!*\n\n' +
+      'Which one would you like: {{options}}? Reply with the name and {{businessName}} will confirm your order.',
+    hi:
+      '🙏 *ऑर्डर के लिए धन्यवाद!*\n\n' +
+      'आपको कौन-सा चाहिए: {{options}}? नाम लिखकर भेजें, {{businessName}} आपका ऑर्डर कन्फ़र्म करेगा।',
+  },
+  // The optional automatic answer to an unknown sender's first message that is not an order
+  // (switch settings.notifications["message.auto_reply"], off unless the shop turns it on).
+  'message.auto_reply': {
+    en:
+      '🙏 Thank you for writing to {{businessName}}!\n\n' +
+      "We've got your message and will reply here soon.",
+    hi:
+      '🙏 {{businessName}} को संदेश भेजने के लिए धन्यवाद!\n\n' +
+      'हमें आपका संदेश मिल गया है, हम जल्द ही यहीं जवाब देंगे।',
   },
 };
 

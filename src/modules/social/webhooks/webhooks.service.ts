@@ -16,6 +16,7 @@ import { businessCountry } from '../../customers/customers.service.js';
 import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
+import { noteMessage, openConversation } from '../conversations/conversations.service.js';
 
 export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
@@ -142,8 +143,8 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
       const country = group.messages.length ? await businessCountry(tx) : 'IN';
       for (const m of group.messages) {
         const stored = await storeInbound(tx, channel, country, m, req.channelType);
-        if (stored) result.received++;
-        else result.duplicates++;
+        if (stored === 'new' || stored === 'changed') result.received++;
+        else if (stored === 'duplicate') result.duplicates++;
       }
       for (const s of group.statuses) {
         const status = normaliseStatus(s.status);
@@ -157,37 +158,81 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
   return result;
 }
 
-/** The customer a sender is: by E.164 number, else by a user id seen before with a customer. */
-async function findCustomer(tx: Tx, fromE164: string | null, userId: string | null): Promise<string | null> {
-  if (fromE164) {
-    const c = await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [fromE164]);
-    if (c.rows[0]) return c.rows[0].id;
-  }
-  if (userId) {
-    const m = await tx.query(
-      `SELECT customer_id FROM social_messages WHERE direction = 'inbound' AND from_user_id = $1 AND customer_id IS NOT NULL
-       ORDER BY created_at DESC LIMIT 1`, [userId]);
-    if (m.rows[0]) return m.rows[0].customer_id;
-  }
-  return null;
+/**
+ * The counterpart's address on a channel, which is also where a reply goes: the E.164 number (or,
+ * without one, Meta's business-scoped user id) on WhatsApp; the chat on Telegram; the PSID / IGSID
+ * on Messenger and Instagram.
+ */
+export function addressOf(channelType: string, fromE164: string | null, m: InboundMessage): string | null {
+  if (channelType === 'whatsapp') return fromE164 ?? m.from_user_id ?? m.from_number;
+  return m.reply_to ?? m.from_user_id ?? m.from_number;
 }
 
-async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string, m: InboundMessage, channelType: string): Promise<boolean> {
+type Stored = 'new' | 'changed' | 'duplicate' | 'ignored';
+
+async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string, m: InboundMessage, channelType: string): Promise<Stored> {
+  if (m.action && m.original_message_id) {
+    const changed = await changeEarlier(tx, channel, m);
+    if (changed !== 'not_found') return changed;
+    // A deletion of a message we never stored leaves nothing to keep; an edit of one (it predates
+    // the channel, say) is stored as that message, with its new text.
+    if (m.action === 'delete') return 'ignored';
+    m = { ...m, provider_message_id: m.original_message_id, metadata: { ...m.metadata, edited: true, edit_ids: [`edit:${m.provider_message_id}`] } };
+  }
   const from = m.from_number ? toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null : null;
-  const customerId = await findCustomer(tx, from, m.from_user_id);
+  const address = addressOf(channelType, from, m);
+  // The customer: the one this conversation is linked to, else the one whose mobile this number is.
+  const byMobile = from ? (await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [from])).rows[0]?.id ?? null : null;
+  const conversation = address
+    ? await openConversation(tx, { business_id: channel.business_id, channel_id: channel.id, address, name: m.profile_name, customer_id: byMobile })
+    : null;
+  const customerId: string | null = conversation?.customer_id ?? byMobile;
   const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
   const r = await tx.query<{ id: string }>(
     // clock_timestamp(): messages of one batch keep their order (now() is the same for all of them).
     `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
-       message_type, customer_id, provider_message_id, metadata, created_at)
-     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp())
+       message_type, customer_id, provider_message_id, metadata, conversation_id, edited_at, created_at)
+     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp())
      ON CONFLICT (business_id, channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
      RETURNING id`,
     [channel.business_id, channel.id, from ?? m.from_number, m.from_user_id, channel.phone_number ?? channel.account_id, m.text,
-      m.message_type, customerId, m.provider_message_id, JSON.stringify(metadata)]);
-  if (!r.rows[0]) return false;
+      m.message_type, customerId, m.provider_message_id, JSON.stringify(metadata), conversation?.id ?? null,
+      m.metadata.edited ? m.timestamp : null]);
+  if (!r.rows[0]) return 'duplicate';
+  if (conversation) await noteMessage(tx, conversation.id, r.rows[0].id);
   await recordEvent(tx, channel.business_id, 'message.received', { message_id: r.rows[0].id, channel_id: channel.id, customer_id: customerId });
-  return true;
+  return 'new';
+}
+
+/**
+ * An edit replaces the stored text and keeps the earlier ones in metadata.previous_texts; a
+ * deletion (WhatsApp revoke, Messenger/Instagram unsend) marks the message deleted. A redelivered
+ * edit (its id already in metadata.edit_ids) changes nothing.
+ */
+async function changeEarlier(tx: Tx, channel: ChannelWithSecrets, m: InboundMessage): Promise<Stored | 'not_found'> {
+  const original = (await tx.query(
+    `SELECT id, message_text, metadata, deleted_at, conversation_id FROM social_messages
+     WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'inbound' FOR UPDATE`, [channel.id, m.original_message_id])).rows[0];
+  if (!original) return 'not_found';
+  // Changes already applied, by kind and event id (a redelivery changes nothing).
+  const seen: string[] = Array.isArray(original.metadata?.edit_ids) ? original.metadata.edit_ids : [];
+  const key = `${m.action}:${m.provider_message_id}`;
+  if (seen.includes(key)) return 'duplicate';
+  if (m.action === 'delete') {
+    if (original.deleted_at) return 'duplicate';
+    await tx.query(
+      `UPDATE social_messages SET deleted_at = $2, updated_at = now(),
+         metadata = metadata || jsonb_build_object('deleted', true, 'edit_ids', $3::jsonb) WHERE id = $1`,
+      [original.id, m.timestamp, JSON.stringify([...seen, key])]);
+  } else {
+    const previous: string[] = Array.isArray(original.metadata?.previous_texts) ? original.metadata.previous_texts : [];
+    await tx.query(
+      `UPDATE social_messages SET message_text = $2, edited_at = $3, updated_at = now(),
+         metadata = metadata || jsonb_build_object('edited', true, 'previous_texts', $4::jsonb, 'edit_ids', $5::jsonb) WHERE id = $1`,
+      [original.id, m.text, m.timestamp, JSON.stringify([...previous, original.message_text]), JSON.stringify([...seen, key])]);
+  }
+  if (original.conversation_id) await tx.query(`UPDATE conversations SET updated_at = now() WHERE id = $1`, [original.conversation_id]);
+  return 'changed';
 }
 
 /** Meta's GET handshake: the verify token must be an active channel's settings.verify_token. */

@@ -49,14 +49,14 @@ const FIXTURE_FILES = [
 ];
 
 test('every payload fixture is listed here (so each one has tests below) and parses with its provider parser', () => {
-  const onDisk = readdirSync(FIXTURES).filter((f) => f !== 'README.md').sort();
+  const onDisk = readdirSync(FIXTURES).filter((f) => f !== 'README.md' && f !== 'real').sort();
   assert.deepEqual(onDisk, [...FIXTURE_FILES].sort());
   for (const name of FIXTURE_FILES) {
     const parse = PARSER_OF[name.split(/[-.]/)[0]];
     assert.ok(parse, `${name}: a parser`);
     const groups = parse(name);
     const items = groups.reduce((n, g) => n + g.messages.length + g.statuses.length, 0);
-    if (name === 'meta-template-status.json' || name === 'telegram-member.json') assert.equal(items, 0, name);
+    if (name === 'meta-template-status.json' || name === 'telegram-member.json' || name === 'telegram-channel-post.json') assert.equal(items, 0, name);
     else assert.ok(items > 0, `${name}: at least one message or status`);
   }
 });
@@ -481,14 +481,18 @@ test('messenger: a delivery becomes a delivered status per mid', () => {
   }]);
 });
 
-test('instagram: text, image and story reply from an IGSID; echo and unsend skipped; a read with a mid is a status', () => {
+test('instagram: text, image and story reply from an IGSID; echo skipped; an unsend names its message; a read with a mid is a status', () => {
   const groups = parseMessenger(json('instagram.json'));
   assert.equal(groups.length, 1);
   const [g] = groups;
   assert.equal(g.account_id, '17841405822304914');
-  assert.deepEqual(g.messages.map((m) => [m.message_type, m.text]), [
+  const [unsend] = g.messages.filter((m) => m.action);
+  const shown = g.messages.filter((m) => !m.action);
+  assert.deepEqual(shown.map((m) => [m.message_type, m.text]), [
     ['text', 'Price for 1 kg red velvet? 🎂'], ['image', null], ['text', 'I want this one'], ['reaction', '❤️'],
   ]);
+  // The unsend removes the first message: it names it, and is no message of its own.
+  assert.deepEqual([unsend.action, unsend.original_message_id, unsend.text], ['delete', g.messages[0].provider_message_id, null]);
   for (const m of g.messages) assert.deepEqual([m.from_user_id, m.reply_to, m.from_number], ['1234567890123456', '1234567890123456', null]);
   assert.equal((g.messages[2].metadata.story as Record<string, unknown>).id, '17998765432109876');
   assert.match(g.messages[1].metadata.media_url as string, /^https:\/\/lookaside\.fbsbx\.com\/ig_messaging_cdn\//);
@@ -577,16 +581,40 @@ test('telegram: a group message answers on the (negative) group chat id, from th
     ['-1001987654321:88', '-1001987654321', '6234567890', 'Vikram', 'Pune Cake Orders']);
 });
 
-test('telegram: an edit is a new message id that names the original', () => {
+test('telegram: an edit has its own event id and changes the original message', () => {
   const m = parseTelegram(json('telegram-edited.json'))[0].messages[0];
-  assert.deepEqual([m.provider_message_id, m.text, m.metadata.edited, m.metadata.original_message_id],
-    ['5123456789:1366:edit:1767083420', 'मुझे 3 केक चाहिए, ₹ कितना?', true, '5123456789:1366']);
+  assert.deepEqual([m.provider_message_id, m.text, m.action, m.original_message_id, m.metadata.edited],
+    ['5123456789:1366:edit:1767083420', 'मुझे 3 केक चाहिए, ₹ कितना?', 'edit', '5123456789:1366', true]);
 });
 
-test('telegram: a channel post comes from the channel (sender_chat)', () => {
-  const m = parseTelegram(json('telegram-channel-post.json'))[0].messages[0];
-  assert.deepEqual([m.provider_message_id, m.from_user_id, m.reply_to, m.profile_name, m.text],
-    ['-1001122334455:45', '-1001122334455', '-1001122334455', 'Sweet Home Bakery Updates', 'Diwali orders open!']);
+test('telegram: a channel post is the channel owner broadcasting, not a customer: no message', () => {
+  assert.deepEqual(parseTelegram(json('telegram-channel-post.json')), [{ account_id: null, phone_number: null, messages: [], statuses: [] }]);
+});
+
+// Real payloads from public sources (test/fixtures/payloads/real/SOURCES.md names each one).
+const real = (name: string) => JSON.parse(readFileSync(new URL(`real/${name}`, FIXTURES), 'utf8'));
+
+test('real payloads: a WhatsApp edit (pywa fixture) carries the new text and names the original', () => {
+  const [g] = parseMetaWhatsApp(real('whatsapp-edit.json'));
+  assert.equal(g.account_id, '1122334455667');
+  const [m] = g.messages;
+  assert.deepEqual([m.action, m.original_message_id, m.provider_message_id, m.message_type, m.text, m.from_number, m.profile_name],
+    ['edit', 'wamid.zzzzzz', 'wamid.yyyyyy', 'text', 'Text was edited', '972987654321', 'Test Name']);
+});
+
+test('real payloads: a WhatsApp revoke (pywa fixture) deletes the original and has no text', () => {
+  const [m] = parseMetaWhatsApp(real('whatsapp-revoke.json'))[0].messages;
+  assert.deepEqual([m.action, m.original_message_id, m.provider_message_id, m.text], ['delete', 'wamid.zzzzzz', 'wamid.yyyyyy', null]);
+});
+
+test('real payloads: Telegram\'s documented edited_message changes message 1365 of the private chat', () => {
+  const [m] = parseTelegram(real('telegram-edited-message.json'))[0].messages;
+  assert.deepEqual([m.action, m.original_message_id, m.provider_message_id, m.text, m.reply_to, m.profile_name],
+    ['edit', '1111111:1365', '1111111:1365:edit:1441646600', 'Edited text', '1111111', 'Test Firstname Test Lastname']);
+});
+
+test('real payloads: a Telegram channel_post (tgbot fixture) gives no message', () => {
+  assert.equal(parseTelegram(real('telegram-channel-post.json'))[0].messages.length, 0);
 });
 
 test('telegram: an inline button tap is a button with the label as text and the data as payload', () => {

@@ -1,0 +1,60 @@
+// Where a customer's notification goes, and why (the reason is recorded on the message):
+//   1. the conversation the customer last wrote from, when its channel is on and its reply window
+//      allows free text (Telegram always; WhatsApp and Messenger within 24 hours);
+//   2. else WhatsApp by their mobile — a template outside the window — on, in order: the WhatsApp
+//      channel they last used, the one marked settings.default: true, the oldest real (non-sandbox)
+//      one, and only then a sandbox one (a trial set-up with nothing real). A leftover sandbox
+//      channel never takes notifications from a real number;
+//   3. else nowhere.
+import type { Tx } from '../../../platform/tenancy.js';
+import { openConversation } from '../conversations/conversations.service.js';
+import type { ChannelType } from '../providers/provider.js';
+import { replyWindow } from '../conversations/window.js';
+
+export type DestinationReason = 'last_used_channel' | 'whatsapp_last_used' | 'whatsapp_default' | 'whatsapp_oldest_real' | 'whatsapp_sandbox';
+
+export interface Destination {
+  channel: { id: string; channel_type: ChannelType; settings: Record<string, any> };
+  to: string;
+  conversation_id: string;
+  reason: DestinationReason;
+  /** Free text allowed (inside the reply window, or a channel without one). */
+  in_window: boolean;
+}
+
+// A channel that can send: on, and not waiting for credentials.
+const SENDABLE = `ch.is_active AND ch.status <> 'incomplete'`;
+
+export async function notificationDestination(tx: Tx, businessId: string, customer: { id: string; mobile: string | null }): Promise<Destination | { skip: string }> {
+  const last = (await tx.query(
+    `SELECT v.id, v.address, v.last_inbound_at, ch.id AS channel_id, ch.channel_type, ch.settings
+     FROM conversations v JOIN social_channels ch ON ch.id = v.channel_id
+     WHERE v.customer_id = $1 AND v.last_inbound_at IS NOT NULL AND ${SENDABLE}
+     ORDER BY v.last_inbound_at DESC, v.id LIMIT 1`, [customer.id])).rows[0];
+  if (last && replyWindow(last.channel_type, last.last_inbound_at).open) {
+    return {
+      channel: { id: last.channel_id, channel_type: last.channel_type, settings: last.settings }, to: last.address,
+      conversation_id: last.id, reason: 'last_used_channel', in_window: true,
+    };
+  }
+  if (!customer.mobile) return { skip: 'the customer has no mobile and no open conversation' };
+
+  // The WhatsApp channel, in the order above: working channels before ones needing attention.
+  const wa = (await tx.query(
+    `SELECT ch.id, ch.channel_type, ch.settings, lastused.at AS last_used_at,
+       coalesce(ch.settings->>'provider', 'meta') = 'sandbox' AS sandbox, coalesce((ch.settings->>'default') = 'true', false) AS is_default
+     FROM social_channels ch
+     LEFT JOIN LATERAL (SELECT max(v.last_inbound_at) AS at FROM conversations v WHERE v.channel_id = ch.id AND v.customer_id = $1) lastused ON true
+     WHERE ch.channel_type = 'whatsapp' AND ${SENDABLE}
+     ORDER BY (ch.status = 'active') DESC, lastused.at DESC NULLS LAST, coalesce((ch.settings->>'default') = 'true', false) DESC,
+       (coalesce(ch.settings->>'provider', 'meta') = 'sandbox') ASC, ch.created_at, ch.id
+     LIMIT 1`, [customer.id])).rows[0];
+  if (!wa) return { skip: 'no active WhatsApp channel' };
+  const reason: DestinationReason = wa.last_used_at ? 'whatsapp_last_used' : wa.is_default ? 'whatsapp_default' : wa.sandbox ? 'whatsapp_sandbox' : 'whatsapp_oldest_real';
+  const conversation = await openConversation(tx, { business_id: businessId, channel_id: wa.id, address: customer.mobile, customer_id: customer.id });
+  const lastInbound = (await tx.query(`SELECT last_inbound_at FROM conversations WHERE id = $1`, [conversation.id])).rows[0]?.last_inbound_at;
+  return {
+    channel: { id: wa.id, channel_type: 'whatsapp', settings: wa.settings }, to: customer.mobile, conversation_id: conversation.id,
+    reason, in_window: replyWindow('whatsapp', lastInbound ?? null).open,
+  };
+}
