@@ -205,7 +205,7 @@ test('the owner sees a stranger\'s WhatsApp question, replies, and sees it deliv
   await row.getByText('Needs reply').waitFor();
   await row.click();
   await page.getByRole('log').getByText('Do you have eggless cakes?').waitFor();
-  await page.getByLabel('Reply').fill('Yes! Eggless chocolate, ₹700.');
+  await page.getByRole('textbox', { name: 'Reply' }).fill('Yes! Eggless chocolate, ₹700.');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.locator('li.msg.out[data-status="sent"]', { hasText: 'Yes! Eggless chocolate' }).getByText('Sent').waitFor();
   const convId = new URL(page.url()).pathname.split('/')[2];

@@ -35,7 +35,7 @@ export const t = {
     unread: (n: number) => `${n} unread`, needsReply: 'Needs reply', pick: 'Pick a conversation to read it.',
     back: 'All conversations', thread: 'Messages', older: 'Older messages',
     customer: 'Customer', lead: 'Lead', stranger: 'Not a customer yet', linkTo: 'Link to customer', link: 'Link',
-    reply: 'Reply', send: 'Send', sending: 'Sending…', automatic: 'Automatic', by: (name: string) => `by ${name}`,
+    reply: 'Reply', replyForm: 'Write a reply', send: 'Send', sending: 'Sending…', automatic: 'Automatic', by: (name: string) => `by ${name}`,
     windowOpen: (closes: string) => `WhatsApp's 24-hour window is open until ${closes}.`,
     windowClosed: (closed: string) => `WhatsApp's 24-hour window closed ${closed}: only an approved template can be sent.`,
     windowNone: '', template: 'Template', templateParam: (p: string) => `Value for ${p}`, sendTemplate: 'Send template',

@@ -204,7 +204,7 @@ function Reply({ c, onSent }: { c: Conversation; onSent: () => void }) {
         </p>
       )}
       {!closed && (
-        <Form label={t.inbox.reply} onSubmit={async () => {
+        <Form label={t.inbox.replyForm} onSubmit={async () => {
           await post(`/social/conversations/${c.id}/messages`, { text });
           setText('');
           onSent();
