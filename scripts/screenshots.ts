@@ -66,6 +66,16 @@ for (const width of [1280, 390]) {
     await page.getByRole('heading', { level: 1 }).waitFor();
     await snap(screen);
   }
+  await page.goto('/inbox');
+  await page.getByRole('link', { name: /Priya/ }).click();
+  await page.getByRole('log').getByText('Do you have eggless cakes?').waitFor();
+  if (width === 1280) {
+    await page.getByRole('textbox', { name: 'Reply' }).fill('Yes! Eggless chocolate cake, ₹700 for 1 kg.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('li.msg.out', { hasText: 'Eggless chocolate' }).getByText(/Sent|Delivered/).waitFor();
+  }
+  await snap('inbox-thread');
+  await page.goto('/settings');
   await page.getByRole('tab', { name: 'Templates' }).click();
   await page.getByRole('heading', { name: /Hindi/ }).waitFor();
   await snap('settings-templates');

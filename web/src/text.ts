@@ -47,7 +47,8 @@ export const t = {
 
   leads: {
     title: 'Leads', statusFilter: 'Status', all: 'All', empty: 'No leads.', convert: 'Convert to customer',
-    converted: 'Converted', status: 'Status', makeDraft: 'Make a draft order', wants: 'Asked for', candidates: 'Could be', lastMessage: 'Last message',
+    converted: 'Converted', status: 'Status', makeDraft: 'Make a draft order', wants: 'Asked for', candidates: 'Could be', wanted: 'Wanted',
+    review: { ambiguous_product: 'Unclear which product: the customer was asked which one.', no_product_match: 'No product in the catalog matched this order.' } as Record<string, string>, lastMessage: 'Last message',
     statuses: { new: 'New', contacted: 'Contacted', qualified: 'Qualified', converted: 'Converted', lost: 'Lost' } as Record<string, string>,
   },
 

@@ -85,7 +85,7 @@ export function Inbox({ path }: { path: string }) {
             {(list.data?.data ?? []).map((c) => (
               <li key={c.id}>
                 <a href={`/inbox/${c.id}`} onClick={onLink} aria-current={c.id === id ? 'true' : undefined} class={c.unread ? 'unread' : ''}>
-                  <span class="who">{c.name ?? c.mobile ?? c.address}</span>
+                  <span class="conv-name">{c.name ?? c.mobile ?? c.address}</span>
                   <span class="when">{dateTime(c.last_message_at)}</span>
                   <span class="last">{c.last_message?.direction === 'outbound' ? '↩ ' : ''}{c.last_message?.message_text ?? (c.last_message ? `[${c.last_message.message_type}]` : '')}</span>
                   <span class="marks">
