@@ -79,7 +79,7 @@ export const t = {
 
   customers: {
     title: 'Customers', add: 'Add customer', name: 'Name', mobile: 'Mobile', email: 'E-mail (optional)', locale: 'Language',
-    optIn: 'Gets WhatsApp updates', empty: 'No customers yet.', searchLabel: 'Search customers',
+    optIn: 'Gets WhatsApp updates', channels: 'Chats', empty: 'No customers yet.', searchLabel: 'Search customers',
     locales: { en: 'English', hi: 'Hindi' } as Record<string, string>,
   },
 

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { get, patch, post, qs, type Page } from '../api';
 import { t } from '../text';
+import { onLink } from '../router';
 import { ErrorLine, Field, Form, Select, useLoad } from '../ui';
 
 interface Customer { id: string; name: string; mobile: string; email: string | null; locale: string | null; whatsapp_opt_in: boolean }
@@ -29,6 +30,7 @@ export function Customers() {
             {editing === c.id
               ? <CustomerForm title={`${t.edit} ${c.name}`} initial={c} onCancel={() => setEditing(null)} onSubmit={async (b) => { await patch(`/customers/${c.id}`, b); setEditing(null); await list.reload(); }} />
               : <button type="button" onClick={() => setEditing(c.id)} aria-label={`${t.edit} ${c.name}`}>{t.edit}</button>}
+            <Channels customerId={c.id} />
           </li>
         ))}
       </ul>
@@ -54,5 +56,17 @@ function CustomerForm({ title, initial, onSubmit, onCancel }: { title: string; i
         {onCancel && <button type="button" onClick={onCancel}>{t.cancel}</button>}
       </div>
     </Form>
+  );
+}
+
+/** The customer's conversations: one per channel they have written from. */
+function Channels({ customerId }: { customerId: string }) {
+  const list = useLoad(() => get<Page<{ id: string; channel_type: string; address: string }>>(`/social/conversations${qs({ customer_id: customerId, limit: 20 })}`), [customerId]);
+  const data = list.data?.data ?? [];
+  if (!data.length) return <ErrorLine error={list.error} what={t.customers.channels} />;
+  return (
+    <p class="muted">{t.customers.channels}:{' '}
+      {data.map((x, i) => <span key={x.id}>{i ? ', ' : ''}<a href={`/inbox/${x.id}`} onClick={onLink}>{x.channel_type} {x.address}</a></span>)}
+    </p>
   );
 }

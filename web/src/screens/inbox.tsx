@@ -122,7 +122,9 @@ function Thread({ id, tick, onChange }: { id: string; tick: number; onChange: ()
   }, [msgs.data]);
   useEffect(() => { log.current?.lastElementChild?.scrollIntoView({ block: 'end' }); }, [msgs.data?.data.length]);
 
-  const all = [...older.data, ...(msgs.data?.data ?? [])];
+  const latest = msgs.data?.data ?? [];
+  const seen = new Set(latest.map((m) => m.id));
+  const all = [...older.data.filter((m) => !seen.has(m.id)), ...latest];
   return (
     <article class="thread" aria-labelledby="thread-title">
       <a class="back" href="/inbox" onClick={onLink}>← {t.inbox.back}</a>
