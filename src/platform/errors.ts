@@ -13,6 +13,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly errors?: FieldError[],
+    /** Response headers that belong to the answer (e.g. Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -23,6 +25,8 @@ export const unauthorized = (detail = 'Missing or invalid credentials') => new A
 export const forbidden = (detail = 'Your role may not do this') => new AppError(403, 'forbidden', detail);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (detail: string, code = 'conflict') => new AppError(409, code, detail);
+export const tooManyRequests = (detail: string, retryAfterSeconds: number, code = 'too_many_requests') =>
+  new AppError(429, code, detail, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -78,7 +82,10 @@ const FASTIFY_CODES: Record<string, string> = {
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.message, err.errors);
+    if (err instanceof AppError) {
+      if (err.headers) reply.headers(err.headers);
+      return sendProblem(reply, err.status, err.code, err.message, err.errors);
+    }
 
     if (err.validation) {
       const errors = err.validation.map((v: any) => ({
