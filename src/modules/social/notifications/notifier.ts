@@ -45,6 +45,7 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
     case 'production.step.completed': return ['production_step', p.step_id];
     case 'order.ready': return ['order', p.production_order_id];
     case 'payment.received': return ['payment', p.payment_id];
+    case 'order.cancelled': return ['sale', p.sale_id];
     default: return undefined;
   }
 }
