@@ -340,3 +340,11 @@ test('tokenize splits numbers from units and marks ordinals', () => {
   );
   assert.equal(t[3].ordinal, true);
 });
+
+test('a huge message is read only as far as a chat message goes, and quickly', () => {
+  const started = Date.now();
+  const r = detectIntent(`I want 2 chocolate cakes ${'x'.repeat(2 * 1024 * 1024)}`, [{ id: 'cake', name: 'Chocolate cake' }] as CatalogEntry[]);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  assert.equal(r.intent, 'order');
+  assert.deepEqual(r.items.map((i) => i.quantity), [2]);
+});
