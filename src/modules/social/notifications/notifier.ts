@@ -9,7 +9,7 @@ import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
-import { loadChannelWithSecrets, markNeedsAttention } from '../channels/channels.service.js';
+import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../channels/channels.service.js';
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
@@ -201,8 +201,8 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   });
   if (!claimed) return;
   const { m, channel } = claimed;
-  if (!channel || !channel.is_active) {
-    await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', code: 'channel_inactive', message: 'The channel was disabled before the message went out' });
+  if (!channel || !channel.is_active || channel.status !== 'active') {
+    await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', ...whyNotSending(channel) });
     return;
   }
   const slot = await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);
