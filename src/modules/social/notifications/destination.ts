@@ -7,7 +7,7 @@
 //      channel never takes notifications from a real number;
 //   3. else nowhere.
 import type { Tx } from '../../../platform/tenancy.js';
-import { openConversation } from '../conversations/conversations.service.js';
+import { openConversation } from '../conversations/conversations.repo.js';
 import type { ChannelType } from '../providers/provider.js';
 import { replyWindow } from '../conversations/window.js';
 

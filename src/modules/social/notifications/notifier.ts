@@ -14,7 +14,7 @@ import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
 import { applyPendingStatuses } from './statuses.js';
-import { noteMessage } from '../conversations/conversations.service.js';
+import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
 
 export const SEND_QUEUE = 'social.send';
