@@ -40,7 +40,7 @@ async function run(label: string, url?: string) {
   const reg = await api('POST', '/auth/register', undefined, { business_name: 'Bench Bakery', name: 'B', email: `bench-${Date.now()}@example.com`, password: 'bench pass' });
   const token = reg.token;
   const channel = await api('POST', '/social/channels', token, {
-    channel_type: 'whatsapp', phone_number: '+919000000009', account_id: 'pnid-bench', api_key: 'tok',
+    channel_type: 'whatsapp', phone_number: '+919000000009', account_id: 'pnid-bench', api_key: 'tok', webhook_secret: 'app-secret',
     settings: { max_per_second: 1000, notifications: { 'production.created': false } },
   });
   const product = await api('POST', '/products', token, { name: 'Cake', price: '100.00' });

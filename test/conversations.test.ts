@@ -396,13 +396,18 @@ test('an order two products fit equally makes no draft: the lead keeps the candi
 
   // The customer says which: now it is clear, and "yes" makes the draft.
   const which = newWamid();
-  await postMeta(t.app, metaText(s.pnid, ravi.mobile, '2 chocolate cakes please', { id: which }), s.secret);
+  await postMeta(t.app, metaText(s.pnid, ravi.mobile, '2 chocolate cakes please, kal shaam 5 baje', { id: which }), s.secret);
   await handled(s, which);
   const ok2 = newWamid();
   await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'yes confirm', { id: ok2 }), s.secret);
   await handled(s, ok2);
   const [sale] = await drafts(s);
   assert.deepEqual(sale.items.map((i: any) => [i.product_name, i.quantity]), [['Chocolate cake', 2]]);
+  // "kal shaam 5 baje": tomorrow at 17:00 in Kolkata, read from the message into the draft.
+  assert.equal(sale.due_at, (await leads(s))[0].metadata.due_at);
+  const due = new Date(sale.due_at);
+  assert.equal(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(due), '17:00');
+  assert.ok(due.getTime() > Date.now() && due.getTime() < Date.now() + 2 * 24 * 3600 * 1000);
 });
 
 test('an order with no product in the catalog is recorded on the lead with its reason, never an empty draft', async () => {

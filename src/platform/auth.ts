@@ -3,7 +3,9 @@
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Database } from './db.js';
 import { forbidden, unauthorized } from './errors.js';
+import { withTenant } from './tenancy.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
@@ -104,6 +106,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The token says who is asking; the user's row says whether they still may, and in which role. So a
+ * deactivated user is refused, and a changed role applies, from the very next request.
+ */
+async function currentPrincipal(db: Database, p: Principal): Promise<Principal | undefined> {
+  const r = await withTenant(db, p.businessId, (tx) =>
+    tx.query<{ role: UserRole; is_active: boolean }>(`SELECT role, is_active FROM users WHERE id = $1`, [p.userId]));
+  const user = r.rows[0];
+  return user?.is_active ? { ...p, role: user.role } : undefined;
+}
+
 /** Every /api route states its permission in config.auth; a route that forgets is refused. */
 export function registerAuth(app: FastifyInstance, secret: Buffer) {
   app.decorateRequest('principal', null as unknown as Principal);
@@ -115,7 +128,8 @@ export function registerAuth(app: FastifyInstance, secret: Buffer) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const cookie = req.headers.authorization === undefined ? sessionCookie(req) : undefined;
     const token = m?.[1] ?? cookie;
-    const principal = token ? verifyToken(token, secret) : undefined;
+    const signed = token ? verifyToken(token, secret) : undefined;
+    const principal = signed && (await currentPrincipal(req.server.deps.db, signed));
     if (!principal) throw unauthorized();
     if (cookie !== undefined) checkSameOrigin(req);
     req.principal = principal;

@@ -15,6 +15,8 @@ export class AppError extends Error {
     readonly errors?: FieldError[],
     /** More members of the problem, e.g. when a window closed. */
     readonly extra?: Record<string, unknown>,
+    /** Response headers that belong to the answer (e.g. Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -25,6 +27,8 @@ export const unauthorized = (detail = 'Missing or invalid credentials') => new A
 export const forbidden = (detail = 'Your role may not do this') => new AppError(403, 'forbidden', detail);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (detail: string, code = 'conflict') => new AppError(409, code, detail);
+export const tooManyRequests = (detail: string, retryAfterSeconds: number, code = 'too_many_requests') =>
+  new AppError(429, code, detail, undefined, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -38,6 +42,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 
@@ -81,7 +86,10 @@ const FASTIFY_CODES: Record<string, string> = {
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.message, err.errors, err.extra);
+    if (err instanceof AppError) {
+      if (err.headers) reply.headers(err.headers);
+      return sendProblem(reply, err.status, err.code, err.message, err.errors, err.extra);
+    }
 
     if (err.validation) {
       const errors = err.validation.map((v: any) => ({

@@ -11,6 +11,7 @@ export interface EventPayloads {
   'production.completed': { production_order_id: string; order_no: string; sale_id: string; customer_id: string };
   'order.ready': { production_order_id: string; order_no: string; sale_id: string; customer_id: string };
   'payment.received': { payment_id: string; amount: string; sale_id: string; balance: string; invoice_no: string; customer_id: string };
+  'order.cancelled': { sale_id: string; invoice_no: string | null; total: string; production_order_id: string | null; order_no: string | null; customer_id: string };
   'lead.created': { lead_id: string; message_id: string; mobile: string | null };
   'message.received': { message_id: string; channel_id: string; customer_id: string | null };
 }
@@ -18,7 +19,7 @@ export type EventType = keyof EventPayloads;
 
 /** Which listener hears which events. Each listener is a queue of its own. */
 export const LISTENERS: Record<string, readonly EventType[]> = {
-  'listener.social': ['sale.created', 'production.created', 'production.step.completed', 'production.completed', 'order.ready', 'payment.received'],
+  'listener.social': ['sale.created', 'production.created', 'production.step.completed', 'production.completed', 'order.ready', 'payment.received', 'order.cancelled'],
   'listener.inbound': ['message.received'],
 };
 

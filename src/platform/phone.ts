@@ -15,3 +15,21 @@ export function toE164(input: string, defaultCountry: string = 'IN'): string | u
   }
   return undefined;
 }
+
+/**
+ * A business's own number (a channel's): any number of a possible length for its country, in
+ * E.164. Looser than toE164 on purpose: Meta's test numbers (+1 555 …) and new number ranges that
+ * libphonenumber does not yet know are possible but not "valid". Customers' mobiles stay strict.
+ */
+export function toPossibleE164(input: string, defaultCountry: string = 'IN'): string | undefined {
+  const strict = toE164(input, defaultCountry);
+  if (strict) return strict;
+  const raw = input.trim();
+  if (!raw || raw.length > 32 || !/^[+\d\s().-]+$/.test(raw)) return undefined;
+  const tries = /^\d{11,15}$/.test(raw) ? [`+${raw}`, raw] : [raw];
+  for (const t of tries) {
+    const n = parsePhoneNumberFromString(t, defaultCountry.toUpperCase() as CountryCode);
+    if (n && n.isPossible()) return n.number;
+  }
+  return undefined;
+}

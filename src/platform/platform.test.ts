@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { can, hashPassword, PERMISSIONS, signToken, verifyPassword, verifyToken } from './auth.js';
 import { fromMinor, toMinor, toMoney } from './money.js';
-import { toE164 } from './phone.js';
+import { toE164, toPossibleE164 } from './phone.js';
 import { ConfigError, loadConfig } from '../config.js';
 
 const secret = randomBytes(32);
@@ -66,6 +66,15 @@ test('phone numbers in the forms customers type become E.164', () => {
   assert.equal(toE164('(415) 555-2671', 'US'), '+14155552671');
   assert.equal(toE164('12345', 'IN'), undefined);
   assert.equal(toE164('not a phone', 'IN'), undefined);
+});
+
+test('a business number may be any possible number, Meta\'s +1 555 test numbers included; a customer\'s may not', () => {
+  for (const input of ['+1 555 123 4567', '15551234567', '+1 (555) 123-4567']) {
+    assert.equal(toPossibleE164(input, 'IN'), '+15551234567', input);
+    assert.equal(toE164(input, 'IN'), undefined, `${input} is not a valid customer mobile`);
+  }
+  assert.equal(toPossibleE164('98765 43210', 'IN'), '+919876543210');
+  for (const bad of ['12345', '+1 555-0199', 'not a phone', '+1 555 123 4567 8901 23']) assert.equal(toPossibleE164(bad, 'IN'), undefined, bad);
 });
 
 test('config fails fast with every bad key listed', () => {

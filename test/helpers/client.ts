@@ -58,9 +58,12 @@ export async function newUser(app: App, admin: Biz, role: string, name = `${role
   return { token: login.token, user, business: login.business };
 }
 
+// Active product names are unique per business: each made here gets its own unless one is given.
+let productSeq = 0;
 export async function newProduct(app: App, biz: Biz, body: Record<string, unknown> = {}) {
+  productSeq += 1;
   return ok(await call(app, 'POST', '/products', {
-    token: biz.token, body: { name: 'Chocolate cake', price: '650.00', production_steps: ['Bake', 'Decorate', 'Pack'], ...body },
+    token: biz.token, body: { name: `Chocolate cake ${productSeq}`, price: '650.00', production_steps: ['Bake', 'Decorate', 'Pack'], ...body },
   }), 201);
 }
 

@@ -115,6 +115,7 @@ function respond(res: ServerResponse, answer: FakeResponse) {
 
 /** The success answer of whichever API the path belongs to. */
 function defaultAnswer(req: FakeRequest, n: number): FakeResponse {
+  if (req.method === 'GET') return checkAnswer(req);
   if (req.path.startsWith('/twilio/')) {
     return { status: 201, body: { sid: `SM${String(n).padStart(32, '0')}`, status: 'queued', to: req.body?.To ?? null, error_code: null } };
   }
@@ -152,4 +153,28 @@ export function telegramError(code: number, description: string, retry_after?: n
 /** A Twilio REST error body; `status` is the HTTP status Twilio answers with. */
 export function twilioError(code: number, message: string, status: number) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+/**
+ * The credentials checks: Meta's phone number (or page / Instagram account) read, Twilio's account
+ * read and Telegram's getMe, answered as the real APIs answer a valid token.
+ */
+function checkAnswer(req: FakeRequest): FakeResponse {
+  const url = new URL(req.path, 'http://fake');
+  const meta = /^\/meta\/([^/]+)$/.exec(url.pathname);
+  if (meta) {
+    const fields = (url.searchParams.get('fields') ?? '').split(',');
+    if (fields.includes('display_phone_number')) {
+      return { status: 200, body: { display_phone_number: '+1 555-123-4567', verified_name: 'Sweet Crumbs Test', quality_rating: 'GREEN', id: meta[1] } };
+    }
+    return { status: 200, body: { id: meta[1] === 'me' ? '1000001' : meta[1], name: 'Sweet Crumbs Page', ...(fields.includes('username') ? { username: 'sweetcrumbs' } : {}) } };
+  }
+  const twilio = /^\/twilio\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(url.pathname);
+  if (twilio) {
+    return { status: 200, body: { sid: decodeURIComponent(twilio[1]), friendly_name: 'Sweet Crumbs', status: 'active', type: 'Full' } };
+  }
+  if (/^\/telegram\/bot[^/]+\/getMe$/.test(url.pathname)) {
+    return { status: 200, body: { ok: true, result: { id: 7000001, is_bot: true, first_name: 'Sweet Crumbs Bot', username: 'sweetcrumbs_bot' } } };
+  }
+  return { status: 404, body: { error: `the fake provider has no API at ${req.path}` } };
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Money, MoneyInput } from '../../platform/money.js';
 import { PageQuery } from '../../platform/pagination.js';
 import { ctxOf } from '../context.js';
-import { Id, IdParams, Nullable, PageOf } from '../schemas.js';
+import { Id, IdParams, Nullable, PageOf, Timestamp } from '../schemas.js';
 import * as catalog from './catalog.service.js';
 
 const Product = Type.Object({
@@ -12,14 +12,28 @@ const Product = Type.Object({
   sku: Nullable(Type.String()),
   price: Money,
   production_steps: Type.Array(Type.String()),
+  archived: Type.Boolean(),
+  archived_at: Nullable(Timestamp),
 });
 
-const CreateProduct = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  sku: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+const fields = {
+  name: Type.String({ minLength: 1, maxLength: 200, description: 'unique among active products, ignoring case and spaces' }),
+  sku: Type.String({ minLength: 1, maxLength: 64 }),
   price: MoneyInput,
-  production_steps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 })),
+  production_steps: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }),
+};
+const CreateProduct = Type.Object({
+  name: fields.name,
+  sku: Type.Optional(fields.sku),
+  price: fields.price,
+  production_steps: Type.Optional(fields.production_steps),
 });
+const UpdateProduct = Type.Object({
+  name: Type.Optional(fields.name),
+  sku: Type.Optional(Nullable(fields.sku)),
+  price: Type.Optional(fields.price),
+  production_steps: Type.Optional(fields.production_steps),
+}, { minProperties: 1 });
 
 export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/products', {
@@ -29,11 +43,25 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/products', {
     config: { auth: 'catalog.read' },
-    schema: { tags: ['catalog'], summary: 'List products', querystring: Type.Object({ ...PageQuery, q: Type.Optional(Type.String({ maxLength: 100 })) }), response: { 200: PageOf(Product) } },
+    schema: {
+      tags: ['catalog'], summary: 'List products (active ones unless include_archived=true)',
+      querystring: Type.Object({ ...PageQuery, q: Type.Optional(Type.String({ maxLength: 100 })), include_archived: Type.Optional(Type.Boolean()) }),
+      response: { 200: PageOf(Product) },
+    },
   }, async (req) => catalog.listProducts(ctxOf(req), req.query));
 
   app.get('/products/:id', {
     config: { auth: 'catalog.read' },
-    schema: { tags: ['catalog'], summary: 'One product', params: IdParams, response: { 200: Product } },
+    schema: { tags: ['catalog'], summary: 'One product, archived or not', params: IdParams, response: { 200: Product } },
   }, async (req) => catalog.getProduct(ctxOf(req), req.params.id));
+
+  app.patch('/products/:id', {
+    config: { auth: 'catalog.write' },
+    schema: { tags: ['catalog'], summary: 'Change a product (new steps apply to orders created from now on)', params: IdParams, body: UpdateProduct, response: { 200: Product } },
+  }, async (req) => catalog.updateProduct(ctxOf(req), req.params.id, req.body));
+
+  app.delete('/products/:id', {
+    config: { auth: 'catalog.write' },
+    schema: { tags: ['catalog'], summary: 'Archive a product: no longer offered, kept on old sales', params: IdParams, response: { 200: Product } },
+  }, async (req) => catalog.archiveProduct(ctxOf(req), req.params.id));
 };

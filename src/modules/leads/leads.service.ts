@@ -6,7 +6,7 @@ import { toE164 } from '../../platform/phone.js';
 import { withTenant } from '../../platform/tenancy.js';
 import { businessCountry } from '../customers/customers.service.js';
 import type { Ctx } from '../context.js';
-import { linkConversation } from '../social/conversations/conversations.service.js';
+import { linkConversation } from '../social/conversations/conversations.repo.js';
 
 export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'converted', 'lost'] as const;
 const COLS = `l.id, l.name, l.mobile, l.email, l.source, l.status, l.customer_id, l.sale_id, l.channel_id, l.notes, l.metadata,

@@ -19,6 +19,7 @@ export async function recordPayment(ctx: Ctx, input: { sale_id: string; amount: 
       `SELECT status, total, amount_paid, invoice_no, customer_id FROM sales WHERE id = $1 FOR UPDATE`, [input.sale_id]);
     const sale = s.rows[0];
     if (!sale) throw notFound('Sale');
+    if (sale.status === 'cancelled') throw conflict('This sale is cancelled', 'sale_cancelled');
     if (sale.status !== 'final') throw conflict('Only a final sale can be paid; finalize it first', 'sale_not_final');
     const balance = toMinor(sale.total) - toMinor(sale.amount_paid);
     if (toMinor(amount) > balance) {

@@ -1,2 +1,2 @@
 // The production module's door for other modules.
-export { createProductionOrderForSale } from './production.service.js';
+export { cancelProductionOrderForSale, createProductionOrderForSale } from './production.service.js';

@@ -19,7 +19,12 @@ const Step = Type.Object({
   started_at: Nullable(Timestamp),
   completed_at: Nullable(Timestamp),
 });
-const OrderStatus = Type.Union(['pending', 'in_progress', 'completed', 'ready'].map((s) => Type.Literal(s)));
+const OrderStatus = Type.Union(['pending', 'in_progress', 'completed', 'ready', 'cancelled'].map((s) => Type.Literal(s)));
+const Fulfilment = Type.Union([Type.Literal('pickup'), Type.Literal('delivery')]);
+// Days are the business's own (its time zone); cancelled orders are never due, ready ones never overdue.
+const DueFilter = Type.Optional(Type.Union(['today', 'tomorrow', 'overdue'].map((s) => Type.Literal(s)), {
+  description: "due today or tomorrow in the business's time zone, or overdue (past due and not ready)",
+}));
 const ProductionOrder = Type.Object({
   id: Id,
   order_no: Type.String(),
@@ -32,14 +37,18 @@ const ProductionOrder = Type.Object({
   total_cost: Money,
   sale_total: Money,
   margin: Money,
+  due_at: Nullable(Timestamp),
+  fulfilment: Fulfilment,
+  delivery_address: Nullable(Type.String()),
   created_at: Timestamp,
   completed_at: Nullable(Timestamp),
   ready_at: Nullable(Timestamp),
+  cancelled_at: Nullable(Timestamp),
 });
 // What a worker sees of a step: what to make and for which order, never money or the customer.
 const WorkerStep = Type.Intersect([
   Type.Omit(Step, []),
-  Type.Object({ production_order_id: Id, order_no: Type.String(), order_status: OrderStatus }),
+  Type.Object({ production_order_id: Id, order_no: Type.String(), order_status: OrderStatus, due_at: Nullable(Timestamp), fulfilment: Fulfilment }),
 ]);
 const Expense = Type.Object({
   id: Id,
@@ -56,8 +65,8 @@ export const productionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/production-orders', {
     config: { auth: 'production.read' },
     schema: {
-      tags: ['production'], summary: 'List production orders',
-      querystring: Type.Object({ ...PageQuery, status: Type.Optional(OrderStatus), sale_id: Type.Optional(Id) }),
+      tags: ['production'], summary: 'List production orders, soonest due first (no due date last)',
+      querystring: Type.Object({ ...PageQuery, status: Type.Optional(OrderStatus), sale_id: Type.Optional(Id), due: DueFilter }),
       response: { 200: PageOf(ProductionOrder) },
     },
   }, async (req) => production.listOrders(ctxOf(req), req.query));
@@ -98,8 +107,8 @@ export const productionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/worker/steps', {
     config: { auth: 'production.work' },
     schema: {
-      tags: ['worker'], summary: 'The steps assigned to me (open ones by default)',
-      querystring: Type.Object({ ...PageQuery, status: Type.Optional(Type.Union(['open', 'all', 'pending', 'in_progress', 'completed'].map((s) => Type.Literal(s)))) }),
+      tags: ['worker'], summary: 'The steps assigned to me (open ones by default), soonest due first; none of cancelled orders',
+      querystring: Type.Object({ ...PageQuery, status: Type.Optional(Type.Union(['open', 'all', 'pending', 'in_progress', 'completed'].map((s) => Type.Literal(s)))), due: DueFilter }),
       response: { 200: PageOf(WorkerStep) },
     },
   }, async (req) => production.listWorkerSteps(ctxOf(req), req.query));

@@ -5,13 +5,12 @@ import { badRequest, conflict, forbidden, notFound } from '../../platform/errors
 import { recordEvent } from '../../platform/events.js';
 import { isPositive, toMoney } from '../../platform/money.js';
 import { nextNumber } from '../../platform/numbering.js';
-import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import { withTenant, type Tx } from '../../platform/tenancy.js';
 import type { Ctx } from '../context.js';
 
 const ORDER_COLS = `po.id, po.order_no, po.sale_id, s.invoice_no, s.customer_id, c.name AS customer_name, po.status,
   po.total_cost, s.total AS sale_total, (s.total - po.total_cost)::numeric(12,2) AS margin,
-  po.created_at, po.completed_at, po.ready_at`;
+  s.due_at, s.fulfilment, s.delivery_address, po.created_at, po.completed_at, po.ready_at, po.cancelled_at`;
 const ORDER_FROM = `production_orders po
   JOIN sales s ON s.id = po.sale_id AND s.business_id = po.business_id
   JOIN customers c ON c.id = s.customer_id AND c.business_id = s.business_id`;
@@ -53,6 +52,45 @@ export async function createProductionOrderForSale(tx: Tx, businessId: string, s
   return orderId;
 }
 
+/** With its sale (SPEC: cancelling a sale stops its work). Returns the order cancelled, if the sale had one. */
+export async function cancelProductionOrderForSale(tx: Tx, saleId: string): Promise<{ id: string; order_no: string } | null> {
+  const r = await tx.query<{ id: string; order_no: string }>(
+    `UPDATE production_orders SET status = 'cancelled', cancelled_at = now() WHERE sale_id = $1 AND status <> 'cancelled'
+     RETURNING id, order_no`, [saleId]);
+  return r.rows[0] ?? null;
+}
+
+// ---- due dates ----
+// Day boundaries are the business's own (businesses.timezone): "today" is the shop's today.
+const LOCAL_DAY = (n: number) => `(((now() AT TIME ZONE b.timezone)::date + ${n})::timestamp AT TIME ZONE b.timezone)`;
+const BUSINESS = `(SELECT timezone FROM businesses WHERE id = app_business_id()) AS b(timezone)`;
+export type DueFilter = 'today' | 'tomorrow' | 'overdue';
+
+/** SQL condition on s.due_at and po.status for ?due=; cancelled orders are never due, ready ones never overdue. */
+function dueCondition(due: DueFilter | undefined): string {
+  switch (due) {
+    case 'today': return `s.due_at >= ${LOCAL_DAY(0)} AND s.due_at < ${LOCAL_DAY(1)} AND po.status <> 'cancelled'`;
+    case 'tomorrow': return `s.due_at >= ${LOCAL_DAY(1)} AND s.due_at < ${LOCAL_DAY(2)} AND po.status <> 'cancelled'`;
+    case 'overdue': return `s.due_at < now() AND po.status NOT IN ('ready', 'cancelled')`;
+    default: return 'true';
+  }
+}
+
+// Soonest due first, orders with no due date last, then oldest first. The list's cursor is the
+// last row's place in that order: (due date or infinity, created_at, id), as the database wrote them.
+const DUE_KEY = `coalesce(s.due_at, 'infinity'::timestamptz)`;
+const CURSOR_TS = /^(infinity|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?)$/;
+
+function decodeDueCursor(cursor: string | undefined): [string, string, string] | undefined {
+  if (!cursor) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 3 && CURSOR_TS.test(v[0]) && CURSOR_TS.test(v[1]) && v[1] !== 'infinity'
+      && /^[0-9a-f-]{36}$/i.test(v[2])) return v as [string, string, string];
+  } catch { /* fall through */ }
+  throw badRequest('Invalid cursor', [{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+}
+
 async function attachSteps(tx: Tx, orders: any[]) {
   if (!orders.length) return orders;
   const r = await tx.query<any>(
@@ -74,18 +112,23 @@ async function loadOrder(tx: Tx, id: string) {
   return (await attachSteps(tx, r.rows))[0];
 }
 
-export async function listOrders(ctx: Ctx, q: { limit?: number; cursor?: string; status?: string; sale_id?: string }) {
+export async function listOrders(ctx: Ctx, q: { limit?: number; cursor?: string; status?: string; sale_id?: string; due?: DueFilter }) {
   const limit = q.limit ?? 50;
-  const c = cursorClause(decodeCursor(q.cursor), 'po', 4);
+  const after = decodeDueCursor(q.cursor);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query<any>(
-      `SELECT ${ORDER_COLS}, po.created_at::text AS cursor_ts FROM ${ORDER_FROM}
-       WHERE ($2::text IS NULL OR po.status = $2) AND ($3::uuid IS NULL OR po.sale_id = $3) ${c.sql}
-       ORDER BY po.created_at DESC, po.id DESC LIMIT $1`,
-      [limit + 1, q.status ?? null, q.sale_id ?? null, ...c.params],
+      `SELECT ${ORDER_COLS}, ${DUE_KEY}::text AS due_key, po.created_at::text AS created_key FROM ${ORDER_FROM}, ${BUSINESS}
+       WHERE ($2::text IS NULL OR po.status = $2) AND ($3::uuid IS NULL OR po.sale_id = $3) AND ${dueCondition(q.due)}
+         AND ($4::timestamptz IS NULL OR (${DUE_KEY}, po.created_at, po.id) > ($4::timestamptz, $5::timestamptz, $6::uuid))
+       ORDER BY ${DUE_KEY}, po.created_at, po.id LIMIT $1`,
+      [limit + 1, q.status ?? null, q.sale_id ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null],
     );
-    const p = page(r.rows, limit);
-    return { ...p, data: await attachSteps(tx, p.data) };
+    const more = r.rows.length > limit;
+    const rows = r.rows.slice(0, limit);
+    const last = rows[rows.length - 1];
+    const next_cursor = more && last ? Buffer.from(JSON.stringify([last.due_key, last.created_key, last.id])).toString('base64url') : null;
+    const data = rows.map(({ due_key, created_key, ...o }) => o);
+    return { data: await attachSteps(tx, data), next_cursor };
   });
 }
 
@@ -102,9 +145,11 @@ export async function assignStep(ctx: Ctx, orderId: string, stepId: string, work
       [stepId, orderId],
     );
     if (!st.rows[0]) throw notFound('Production step');
+    if (st.rows[0].order_status === 'cancelled') throw conflict('This order is cancelled', 'order_cancelled');
     if (st.rows[0].status === 'completed') throw conflict('This step is already completed', 'step_completed');
-    const w = await tx.query<{ role: any }>(`SELECT role FROM users WHERE id = $1`, [workerId]);
+    const w = await tx.query<{ role: any; is_active: boolean }>(`SELECT role, is_active FROM users WHERE id = $1`, [workerId]);
     if (!w.rows[0]) throw notFound('Worker');
+    if (!w.rows[0].is_active) throw badRequest('This user is deactivated', [{ field: 'worker_id', message: 'is a deactivated user' }]);
     if (!can(w.rows[0].role, 'production.work')) {
       throw badRequest('This user cannot do production work', [{ field: 'worker_id', message: `a ${w.rows[0].role} user cannot be assigned steps` }]);
     }
@@ -115,8 +160,8 @@ export async function assignStep(ctx: Ctx, orderId: string, stepId: string, work
 
 /** Locks the step's order first, so two workers finishing the last two steps at once agree on who completed the order. */
 async function lockStepForWork(ctx: Ctx, tx: Tx, stepId: string) {
-  const o = await tx.query<{ id: string }>(
-    `SELECT po.id FROM production_orders po JOIN production_steps st ON st.production_order_id = po.id AND st.business_id = po.business_id
+  const o = await tx.query<{ id: string; status: string }>(
+    `SELECT po.id, po.status FROM production_orders po JOIN production_steps st ON st.production_order_id = po.id AND st.business_id = po.business_id
      WHERE st.id = $1 FOR UPDATE OF po`, [stepId]);
   if (!o.rows[0]) throw notFound('Production step');
   const st = await tx.query<any>(`SELECT * FROM production_steps WHERE id = $1 FOR UPDATE`, [stepId]);
@@ -125,14 +170,19 @@ async function lockStepForWork(ctx: Ctx, tx: Tx, stepId: string) {
   if (!mine && !can(ctx.principal.role, 'production.manage')) {
     throw forbidden(step.assigned_worker_id ? 'This step is assigned to someone else' : 'This step is not assigned to you');
   }
+  if (o.rows[0].status === 'cancelled') throw conflict('This order was cancelled; its steps need no more work', 'order_cancelled');
   return step;
 }
 
+// What a worker sees of a step's order: its number, state, and when and how it must go out — no
+// customer, no address, no money.
+const WORKER_STEP_COLS = `${STEP_COLS}, po.id AS production_order_id, po.order_no, po.status AS order_status, s.due_at, s.fulfilment`;
+const WORKER_STEP_FROM = `${STEP_FROM}
+  JOIN production_orders po ON po.id = st.production_order_id AND po.business_id = st.business_id
+  JOIN sales s ON s.id = po.sale_id AND s.business_id = po.business_id`;
+
 async function loadWorkerStep(tx: Tx, stepId: string) {
-  const r = await tx.query<any>(
-    `SELECT ${STEP_COLS}, po.id AS production_order_id, po.order_no, po.status AS order_status
-     FROM ${STEP_FROM} JOIN production_orders po ON po.id = st.production_order_id AND po.business_id = st.business_id
-     WHERE st.id = $1`, [stepId]);
+  const r = await tx.query<any>(`SELECT ${WORKER_STEP_COLS} FROM ${WORKER_STEP_FROM} WHERE st.id = $1`, [stepId]);
   return r.rows[0];
 }
 
@@ -174,19 +224,19 @@ export async function completeStep(ctx: Ctx, stepId: string) {
   });
 }
 
-export async function listWorkerSteps(ctx: Ctx, q: { limit?: number; cursor?: string; status?: string }) {
+export async function listWorkerSteps(ctx: Ctx, q: { limit?: number; cursor?: string; status?: string; due?: DueFilter }) {
   const limit = q.limit ?? 50;
   const status = q.status ?? 'open';
   const statuses = status === 'open' ? ['pending', 'in_progress'] : status === 'all' ? ['pending', 'in_progress', 'completed'] : [status];
-  // A worker's queue reads oldest order first, in step order; the cursor is a position in it.
+  // A worker's queue reads soonest due first (no due date last), then oldest order, in step order;
+  // steps of cancelled orders are not work. The cursor is a position in it.
   const offset = q.cursor ? Number(Buffer.from(q.cursor, 'base64url').toString()) : 0;
   if (!Number.isInteger(offset) || offset < 0) throw badRequest('Invalid cursor', [{ field: 'cursor', message: 'is not a cursor this API returned' }]);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query<any>(
-      `SELECT ${STEP_COLS}, po.id AS production_order_id, po.order_no, po.status AS order_status
-       FROM ${STEP_FROM} JOIN production_orders po ON po.id = st.production_order_id AND po.business_id = st.business_id
-       WHERE st.assigned_worker_id = $2 AND st.status = ANY($3::text[])
-       ORDER BY po.created_at, po.id, st.sequence LIMIT $1 OFFSET $4`,
+      `SELECT ${WORKER_STEP_COLS} FROM ${WORKER_STEP_FROM}, ${BUSINESS}
+       WHERE st.assigned_worker_id = $2 AND st.status = ANY($3::text[]) AND po.status <> 'cancelled' AND ${dueCondition(q.due)}
+       ORDER BY ${DUE_KEY}, po.created_at, po.id, st.sequence LIMIT $1 OFFSET $4`,
       [limit + 1, ctx.principal.userId, statuses, offset],
     );
     const more = r.rows.length > limit;
@@ -206,6 +256,7 @@ export async function markReady(ctx: Ctx, orderId: string) {
     const order = o.rows[0];
     if (!order) throw notFound('Production order');
     if (order.status === 'ready') throw conflict('This order is already ready', 'order_already_ready');
+    if (order.status === 'cancelled') throw conflict('This order is cancelled', 'order_cancelled');
     if (order.status !== 'completed') throw conflict('Every step must be completed before the order is ready', 'order_not_completed');
     await tx.query(`UPDATE production_orders SET status = 'ready', ready_at = now() WHERE id = $1`, [orderId]);
     await recordEvent(tx, businessId, 'order.ready', {

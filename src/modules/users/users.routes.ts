@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../platform/pagination.js';
 import { ctxOf } from '../context.js';
-import { PageOf } from '../schemas.js';
-import { Business, CreateUserBody, LoginBody, RegisterBody, RoleName, Session, User } from './users.schema.js';
+import { IdParams, PageOf } from '../schemas.js';
+import { Business, ChangePasswordBody, CreateUserBody, LoginBody, RegisterBody, RoleName, Session, UpdateUserBody, User } from './users.schema.js';
 import * as users from './users.service.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -31,6 +31,18 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/users', {
     config: { auth: 'users.read' },
-    schema: { tags: ['users'], summary: 'List users', querystring: Type.Object({ ...PageQuery, role: Type.Optional(RoleName) }), response: { 200: PageOf(User) } },
+    schema: { tags: ['users'], summary: 'List users', querystring: Type.Object({ ...PageQuery, role: Type.Optional(RoleName), is_active: Type.Optional(Type.Boolean()) }), response: { 200: PageOf(User) } },
   }, async (req) => users.listUsers(ctxOf(req), req.query));
+  app.patch('/users/:id', {
+    config: { auth: 'business.manage' },
+    schema: { tags: ['users'], summary: 'Rename, change the role of, deactivate or reactivate a user', params: IdParams, body: UpdateUserBody, response: { 200: User } },
+  }, async (req) => users.updateUser(ctxOf(req), req.params.id, req.body));
+
+  app.post('/me/password', {
+    config: { auth: 'authenticated' },
+    schema: { tags: ['auth'], summary: 'Change my password', body: ChangePasswordBody, response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    await users.changePassword(ctxOf(req), req.body);
+    return reply.status(204).send(null);
+  });
 };

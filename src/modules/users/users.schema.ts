@@ -18,6 +18,7 @@ export const User = Type.Object({
   name: Type.String(),
   email: Type.String(),
   role: RoleName,
+  is_active: Type.Boolean(),
 });
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
@@ -40,3 +41,14 @@ export const LoginBody = Type.Object({ email: Type.String({ maxLength: 254 }), p
 export const Session = Type.Object({ token: Type.String(), user: User, business: Business });
 
 export const CreateUserBody = Type.Object({ name: Name, email: Email, password: Password, role: RoleName });
+
+export const UpdateUserBody = Type.Object({
+  name: Type.Optional(Name),
+  role: Type.Optional(RoleName),
+  is_active: Type.Optional(Type.Boolean({ description: 'false signs the user out at once and refuses sign-in' })),
+}, { minProperties: 1 });
+
+export const ChangePasswordBody = Type.Object({
+  current_password: Type.String({ minLength: 1, maxLength: 200 }),
+  new_password: Password,
+});

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Database } from '../../platform/db.js';
 import { DUMMY_HASH, hashPassword, signToken, verifyPassword, type UserRole } from '../../platform/auth.js';
-import { badRequest, conflict, unauthorized } from '../../platform/errors.js';
+import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.js';
+import { checkPasswordAttempt } from './password-attempts.js';
 import { withoutTenant, withTenant, type Tx } from '../../platform/tenancy.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import type { Ctx } from '../context.js';
 
 const BUSINESS_COLS = 'id, name, currency, locale, country, timezone';
-const USER_COLS = 'id, name, email, role';
+const USER_COLS = 'id, name, email, role, is_active';
 
 export interface RegisterInput {
   business_name: string; name: string; email: string; password: string;
@@ -62,22 +63,27 @@ export async function registerBusiness(db: Database, config: Config, input: Regi
 }
 
 export async function login(db: Database, config: Config, email: string, password: string) {
-  const found = await withoutTenant(db, (tx) =>
-    tx.query<{ business_id: string; user_id: string }>(`SELECT business_id, user_id FROM user_logins WHERE email = $1`, [email.trim().toLowerCase()]),
-  );
-  const entry = found.rows[0];
-  if (!entry) {
-    await verifyPassword(password, DUMMY_HASH); // same work either way: no email probing by timing
-    throw unauthorized('Wrong email or password');
-  }
-  return withTenant(db, entry.business_id, async (tx) => {
-    const u = await tx.query(`SELECT ${USER_COLS}, password_hash FROM users WHERE id = $1`, [entry.user_id]);
-    const row = u.rows[0];
-    if (!row || !(await verifyPassword(password, row.password_hash))) throw unauthorized('Wrong email or password');
-    const b = await tx.query(`SELECT ${BUSINESS_COLS} FROM businesses WHERE id = $1`, [entry.business_id]);
-    const { password_hash, ...user } = row;
-    return session(config, user, b.rows[0]);
-  });
+  const key = email.trim().toLowerCase();
+  const wrong = () => unauthorized('Wrong email or password');
+  return checkPasswordAttempt(db, key, async () => {
+    const found = await withoutTenant(db, (tx) =>
+      tx.query<{ business_id: string; user_id: string }>(`SELECT business_id, user_id FROM user_logins WHERE email = $1`, [key]),
+    );
+    const entry = found.rows[0];
+    if (!entry) {
+      await verifyPassword(password, DUMMY_HASH); // same work either way: no email probing by timing
+      return null;
+    }
+    return withTenant(db, entry.business_id, async (tx) => {
+      const u = await tx.query(`SELECT ${USER_COLS}, password_hash FROM users WHERE id = $1`, [entry.user_id]);
+      const row = u.rows[0];
+      if (!row || !(await verifyPassword(password, row.password_hash))) return null;
+      if (!row.is_active) throw unauthorized('This account has been deactivated; ask your admin');
+      const b = await tx.query(`SELECT ${BUSINESS_COLS} FROM businesses WHERE id = $1`, [entry.business_id]);
+      const { password_hash, ...user } = row;
+      return session(config, user, b.rows[0]);
+    });
+  }, wrong);
 }
 
 export async function me(ctx: Ctx) {
@@ -93,16 +99,61 @@ export async function createUser(ctx: Ctx, input: { name: string; email: string;
   return withTenant(ctx.db, ctx.principal.businessId, (tx) => insertUser(tx, ctx.principal.businessId, input));
 }
 
-export async function listUsers(ctx: Ctx, q: { limit?: number; cursor?: string; role?: string }) {
+export async function listUsers(ctx: Ctx, q: { limit?: number; cursor?: string; role?: string; is_active?: boolean }) {
   const limit = q.limit ?? 50;
-  const c = cursorClause(decodeCursor(q.cursor), 'u', 3);
+  const c = cursorClause(decodeCursor(q.cursor), 'u', 4);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query<any>(
       `SELECT ${USER_COLS}, u.created_at::text AS cursor_ts FROM users u
-       WHERE ($2::text IS NULL OR u.role = $2) ${c.sql}
+       WHERE ($2::text IS NULL OR u.role = $2) AND ($3::boolean IS NULL OR u.is_active = $3) ${c.sql}
        ORDER BY u.created_at DESC, u.id DESC LIMIT $1`,
-      [limit + 1, q.role ?? null, ...c.params],
+      [limit + 1, q.role ?? null, q.is_active ?? null, ...c.params],
     );
     return page(r.rows, limit);
   });
+}
+
+/**
+ * Renames, changes the role of, deactivates or reactivates a user. The business always keeps an
+ * active admin: the last one cannot be demoted or deactivated. Takes effect on the user's next
+ * request (the auth hook reads the row each time).
+ */
+export async function updateUser(ctx: Ctx, id: string, input: { name?: string; role?: UserRole; is_active?: boolean }) {
+  const name = input.name === undefined ? null : input.name.trim();
+  if (name === '') throw badRequest('Invalid name', [{ field: 'name', message: 'must not be blank' }]);
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    // Every active admin's row is locked, in one order: two admins demoting each other at once take
+    // turns, and the second sees that only one admin is left.
+    const admins = await tx.query<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE`);
+    const cur = await tx.query<{ role: UserRole; is_active: boolean }>(`SELECT role, is_active FROM users WHERE id = $1 FOR UPDATE`, [id]);
+    const user = cur.rows[0];
+    if (!user) throw notFound('User');
+    const losesAdmin = user.role === 'admin' && user.is_active && ((input.role !== undefined && input.role !== 'admin') || input.is_active === false);
+    if (losesAdmin && admins.rows.length <= 1) {
+      throw conflict('This is the last active admin; make another user admin first', 'last_admin');
+    }
+    const r = await tx.query(
+      `UPDATE users SET name = coalesce($2, name), role = coalesce($3, role), is_active = coalesce($4, is_active), updated_at = now()
+       WHERE id = $1 RETURNING ${USER_COLS}`,
+      [id, name, input.role ?? null, input.is_active ?? null]);
+    return r.rows[0];
+  });
+}
+
+/**
+ * Changes the caller's own password. A wrong current password is 400 (not 401: the session is
+ * fine, the field is wrong) and counts toward the same limit as failed sign-ins.
+ */
+export async function changePassword(ctx: Ctx, input: { current_password: string; new_password: string }) {
+  const u = await withTenant(ctx.db, ctx.principal.businessId, (tx) =>
+    tx.query<{ email: string; password_hash: string }>(`SELECT email, password_hash FROM users WHERE id = $1`, [ctx.principal.userId]));
+  const user = u.rows[0];
+  if (!user) throw unauthorized('This user no longer exists');
+  const hash = await hashPassword(input.new_password);
+  await checkPasswordAttempt(ctx.db, user.email, async () => {
+    if (!(await verifyPassword(input.current_password, user.password_hash))) return null;
+    await withTenant(ctx.db, ctx.principal.businessId, (tx) =>
+      tx.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [ctx.principal.userId, hash]));
+    return true;
+  }, () => new AppError(400, 'wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is not your current password' }]));
 }

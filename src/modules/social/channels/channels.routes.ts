@@ -24,11 +24,19 @@ const Channel = Type.Object({
   account_id: Nullable(Type.String()),
   is_active: Type.Boolean(),
   settings: Type.Record(Type.String(), Type.Any()),
-  status: Type.Union([Type.Literal('active'), Type.Literal('needs_attention')]),
+  provider: Type.Union(PROVIDER_NAMES.map((p) => Type.Literal(p))),
+  status: Type.Union([Type.Literal('active'), Type.Literal('needs_attention'), Type.Literal('incomplete')]),
   status_reason: Nullable(Type.String()),
+  /** The URL to paste into the provider's dashboard. */
+  webhook_url: Type.String(),
+  /** Meta's handshake token: present for those who manage the business only. */
+  verify_token: Type.Optional(Nullable(Type.String())),
   has_api_key: Type.Boolean(),
   has_api_secret: Type.Boolean(),
   has_webhook_secret: Type.Boolean(),
+  /** What the provider reported at the last check (WhatsApp: display_phone_number, verified_name, quality_rating). */
+  provider_info: Nullable(Type.Record(Type.String(), Type.Any())),
+  checked_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -41,6 +49,7 @@ const Writable = {
   api_secret: Type.Optional(Secret),
   webhook_secret: Type.Optional(Secret),
   is_active: Type.Optional(Type.Boolean()),
+  verify_token: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   settings: Type.Optional(Settings),
 };
 
@@ -54,6 +63,15 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'business.manage' },
     schema: { tags: ['social'], summary: 'Enable, disable, rotate secrets, change settings', params: IdParams, body: Type.Object(Writable, { minProperties: 1 }), response: { 200: Channel } },
   }, async (req) => channels.updateChannel(ctxOf(req), req.params.id, req.body as any));
+
+  app.post('/social/channels/:id/check', {
+    config: { auth: 'business.manage' },
+    schema: {
+      tags: ['social'], summary: 'Ask the provider whether the credentials work; records active or needs_attention',
+      description: 'Meta: reads the phone number (display_phone_number, verified_name, quality_rating) or page; Twilio: the account; Telegram: getMe. 409 channel_incomplete while a credential is missing; 502 provider_unreachable when the provider cannot be asked (nothing is changed).',
+      params: IdParams, response: { 200: Channel },
+    },
+  }, async (req) => channels.checkChannel(ctxOf(req), req.params.id));
 
   app.get('/social/channels', {
     config: { auth: 'social.read' },

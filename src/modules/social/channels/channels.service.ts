@@ -1,9 +1,15 @@
 // Social channels: a business's WhatsApp number (or page, bot) with its provider credentials.
 // Secrets are encrypted at rest and never leave through the API; responses say has_* instead.
-import { badRequest, notFound } from '../../../platform/errors.js';
+// A channel whose provider lacks a credential is `incomplete` and sends nothing; a check asks the
+// provider whether the credentials work and records `active` or `needs_attention`.
+import { randomBytes } from 'node:crypto';
+import { can } from '../../../platform/auth.js';
+import { AppError, badRequest, conflict, notFound } from '../../../platform/errors.js';
 import { decryptSecret, encryptSecret } from '../../../platform/secrets.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
-import { toE164 } from '../../../platform/phone.js';
+import { toPossibleE164 } from '../../../platform/phone.js';
+import { createProvider, missingCredentials, providerNameFor, type CheckResult, type CredentialField, type ProviderName } from '../providers/provider.js';
+import { redact } from '../providers/http.js';
 import { isTemplateEvent, isTemplateVariable } from '../templates/templates.js';
 import type { Ctx } from '../../context.js';
 import { businessCountry } from '../../customers/customers.service.js';
@@ -21,12 +27,43 @@ export interface ChannelInput {
   api_secret?: string | null;
   webhook_secret?: string | null;
   is_active?: boolean;
+  verify_token?: string;
   settings?: Record<string, any>;
 }
 
 const PUBLIC_COLS = `id, channel_type, phone_number, account_id, is_active, settings, status, status_reason,
   api_key_enc IS NOT NULL AS has_api_key, api_secret_enc IS NOT NULL AS has_api_secret,
-  webhook_secret_enc IS NOT NULL AS has_webhook_secret, created_at, updated_at`;
+  webhook_secret_enc IS NOT NULL AS has_webhook_secret, provider_info, checked_at, created_at, updated_at`;
+
+/** The URL to paste into Meta's, Twilio's or Telegram's dashboard (Telegram names the channel). */
+export function webhookUrl(publicBaseUrl: string, ch: { id: string; channel_type: string }): string {
+  const url = `${publicBaseUrl}/api/v1/social/webhook/${ch.channel_type}`;
+  return ch.channel_type === 'telegram' ? `${url}?channel_id=${ch.id}` : url;
+}
+
+/**
+ * A channel as the API shows it: its provider and webhook URL for everyone who may read it; the
+ * verify token (a shared secret with Meta) to those who manage the business only.
+ */
+function present(ctx: Ctx, row: Record<string, any>): any {
+  const { verify_token, ...settings } = row.settings ?? {};
+  return {
+    ...row,
+    settings,
+    provider: providerNameFor(row as { channel_type: ChannelType; settings: Record<string, any> }),
+    webhook_url: webhookUrl(ctx.config.publicBaseUrl, row as { id: string; channel_type: string }),
+    ...(can(ctx.principal.role, 'business.manage') ? { verify_token: verify_token ?? null } : {}),
+  };
+}
+
+/** Random and URL-safe: it travels in Meta's handshake query string. */
+const newVerifyToken = () => randomBytes(24).toString('base64url');
+
+/** `incomplete` while the provider lacks a credential it needs, naming each one. */
+function completeness(type: ChannelType, settings: Record<string, any>, present: Partial<Record<CredentialField, boolean>>) {
+  const missing = missingCredentials({ channel_type: type, settings, present });
+  return missing.length ? { status: 'incomplete' as const, reason: `Missing: ${missing.join(', ')}` } : undefined;
+}
 
 /** Which providers can serve which channel type. */
 const PROVIDERS_FOR: Record<ChannelType, readonly string[]> = {
@@ -70,29 +107,36 @@ function checkSettings(type: ChannelType, s: Record<string, any>) {
 function normaliseAddress(type: ChannelType, phone: string | null | undefined, country: string) {
   if (phone === undefined || phone === null) return phone;
   if (type !== 'whatsapp') return phone.trim();
-  const e164 = toE164(phone, country);
-  if (!e164) throw badRequest('Invalid phone number', [{ field: 'phone_number', message: 'is not a valid phone number' }]);
+  // The business's own number: possible is enough (Meta's +1 555 test numbers are not "valid").
+  const e164 = toPossibleE164(phone, country);
+  if (!e164) throw badRequest('Invalid phone number', [{ field: 'phone_number', message: 'is not a possible phone number (give it with its country code, e.g. +1 555 123 4567)' }]);
   return e164;
 }
 
 const ctxFor = (id: string, field: SecretField) => `social_channels:${id}:${field}`;
 
 export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_type: ChannelType }) {
-  const settings = input.settings ?? {};
+  const settings = { ...(input.settings ?? {}) };
+  if (input.verify_token !== undefined) settings.verify_token = input.verify_token;
   checkSettings(input.channel_type, settings);
+  if (!settings.verify_token) settings.verify_token = newVerifyToken();
+  const gap = completeness(input.channel_type, settings, {
+    api_key: Boolean(input.api_key), api_secret: Boolean(input.api_secret), webhook_secret: Boolean(input.webhook_secret), account_id: Boolean(input.account_id),
+  });
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const country = await businessCountry(tx);
     const id = (await tx.query<{ id: string }>(`SELECT gen_random_uuid() AS id`)).rows[0].id;
     const enc = (f: SecretField) => (input[f] ? encryptSecret(ctx.config.secretsKey, input[f]!, ctxFor(id, f)) : null);
     const r = await tx.query(
       `INSERT INTO social_channels (business_id, id, channel_type, phone_number, account_id, api_key_enc, api_secret_enc,
-         webhook_secret_enc, is_active, settings)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, true), $10) RETURNING ${PUBLIC_COLS}`,
+         webhook_secret_enc, is_active, settings, status, status_reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, true), $10, $11, $12) RETURNING ${PUBLIC_COLS}`,
       [ctx.principal.businessId, id, input.channel_type, normaliseAddress(input.channel_type, input.phone_number, country) ?? null,
-        input.account_id ?? null, enc('api_key'), enc('api_secret'), enc('webhook_secret'), input.is_active ?? null, JSON.stringify(settings)],
+        input.account_id ?? null, enc('api_key'), enc('api_secret'), enc('webhook_secret'), input.is_active ?? null, JSON.stringify(settings),
+        gap?.status ?? 'active', gap?.reason ?? null],
     );
     await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
-    return r.rows[0];
+    return present(ctx, r.rows[0]);
   });
 }
 
@@ -111,7 +155,9 @@ async function syncRoutes(tx: Tx, businessId: string, ch: { id: string; channel_
 
 export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
-    const cur = (await tx.query(`SELECT channel_type, settings FROM social_channels WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+    const cur = (await tx.query(
+      `SELECT channel_type, settings, status, account_id, api_key_enc IS NOT NULL AS has_api_key, api_secret_enc IS NOT NULL AS has_api_secret,
+         webhook_secret_enc IS NOT NULL AS has_webhook_secret FROM social_channels WHERE id = $1 FOR UPDATE`, [id])).rows[0];
     if (!cur) throw notFound('Channel');
     // Settings merge one level deep, so a switch can be flipped without resending the rest.
     const merged: Record<string, any> = { ...cur.settings };
@@ -119,7 +165,9 @@ export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
       merged[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof merged[k] === 'object' ? { ...merged[k], ...v } : v;
       if (v === null) delete merged[k];
     }
+    if (input.verify_token !== undefined) merged.verify_token = input.verify_token;
     checkSettings(cur.channel_type, merged);
+    if (!merged.verify_token) merged.verify_token = newVerifyToken(); // removed: a fresh one, never none
     const country = await businessCountry(tx);
     const sets: string[] = ['settings = $2', 'updated_at = now()'];
     const params: unknown[] = [id, JSON.stringify(merged)];
@@ -130,20 +178,32 @@ export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
     for (const f of SECRET_FIELDS) {
       if (input[f] !== undefined) set(`${f}_enc`, input[f] ? encryptSecret(ctx.config.secretsKey, input[f]!, ctxFor(id, f)) : null);
     }
-    // New credentials or a re-enable are the owner's answer to "needs attention".
-    if (input.api_key !== undefined || input.api_secret !== undefined || input.is_active === true) {
+    const has = (f: SecretField) => (input[f] !== undefined ? Boolean(input[f]) : cur[`has_${f}`]);
+    const gap = completeness(cur.channel_type, merged, {
+      api_key: has('api_key'), api_secret: has('api_secret'), webhook_secret: has('webhook_secret'),
+      account_id: Boolean(input.account_id !== undefined ? input.account_id : cur.account_id),
+    });
+    // What the provider said about the old credentials no longer holds for new ones.
+    const credentialsChanged = SECRET_FIELDS.some((f) => input[f] !== undefined) || input.account_id !== undefined
+      || (merged.provider ?? null) !== (cur.settings?.provider ?? null);
+    if (credentialsChanged) sets.push('provider_info = NULL', 'checked_at = NULL');
+    if (gap) {
+      set('status', gap.status);
+      set('status_reason', gap.reason);
+    } else if (cur.status === 'incomplete' || credentialsChanged || input.is_active === true) {
+      // Complete again, new credentials or a re-enable: the owner's answer to "needs attention".
       sets.push(`status = 'active'`, 'status_reason = NULL');
     }
     const r = await tx.query(`UPDATE social_channels SET ${sets.join(', ')} WHERE id = $1 RETURNING ${PUBLIC_COLS}`, params);
     await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
-    return r.rows[0];
+    return present(ctx, r.rows[0]);
   });
 }
 
 export async function listChannels(ctx: Ctx) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query(`SELECT ${PUBLIC_COLS} FROM social_channels ORDER BY created_at, id`);
-    return { data: r.rows, next_cursor: null };
+    return { data: r.rows.map((row) => present(ctx, row)), next_cursor: null };
   });
 }
 
@@ -151,7 +211,73 @@ export async function getChannel(ctx: Ctx, id: string) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const r = await tx.query(`SELECT ${PUBLIC_COLS} FROM social_channels WHERE id = $1`, [id]);
     if (!r.rows[0]) throw notFound('Channel');
-    return r.rows[0];
+    return present(ctx, r.rows[0]);
+  });
+}
+
+const PROVIDER_LABEL: Record<ProviderName, string> = {
+  meta: 'Meta', messenger: 'Meta', instagram: 'Meta', twilio: 'Twilio', telegram: 'Telegram', sandbox: 'The sandbox',
+};
+
+/** What went wrong, in the owner's words, with what to do about it. */
+function checkReason(provider: ProviderName, ch: ChannelWithSecrets, r: Extract<CheckResult, { ok: false }>): string {
+  const said = `(${r.code}: ${r.message})`;
+  const who = PROVIDER_LABEL[provider];
+  if (r.kind === 'auth') {
+    switch (provider) {
+      case 'meta':
+      case 'messenger':
+      case 'instagram':
+        return `Meta refused the access token ${said}. Make a new one (a system user's token does not expire) and save it as api_key.`;
+      case 'twilio':
+        return `Twilio refused the Account SID and auth token ${said}. Copy both again from the Twilio console (api_key, api_secret).`;
+      case 'telegram':
+        return `Telegram refused the bot token ${said}. Copy the token @BotFather gave again and save it as api_key.`;
+    }
+  }
+  if (provider === 'meta' && (r.code === '100' || r.code === 'bad_response')) {
+    return `Meta did not recognise ${ch.account_id} as a phone number ID ${said}. Use the Phone number ID from WhatsApp > API Setup (not the WhatsApp Business Account ID) as account_id.`;
+  }
+  return `${who} refused the check ${said}.`;
+}
+
+/**
+ * Asks the provider whether the channel's credentials work (one read-only call) and records the
+ * answer: `active` with what the provider reported, or `needs_attention` with the reason. When the
+ * provider cannot be reached nothing is recorded: that says nothing about the credentials.
+ */
+export async function checkChannel(ctx: Ctx, id: string) {
+  const ch = await withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const c = await loadChannelWithSecrets(tx, ctx.config.secretsKey, id);
+    if (!c) throw notFound('Channel');
+    const v = await tx.query<{ version: string }>(`SELECT extract(epoch FROM updated_at)::text AS version FROM social_channels WHERE id = $1`, [id]);
+    return { ...c, version: v.rows[0].version };
+  });
+  if (ch.status === 'incomplete') throw conflict(`The channel cannot be checked yet. ${ch.status_reason}`, 'channel_incomplete');
+  const provider = providerNameFor(ch);
+  const secrets = [ch.api_key, ch.api_secret, ch.webhook_secret];
+  let result: CheckResult;
+  try {
+    result = await createProvider(provider, ctx.config).check(ch);
+  } catch (err: any) {
+    result = { ok: false, kind: 'transient', code: 'check_error', message: String(err?.message ?? err) };
+  }
+  if (!result.ok) result = { ...result, message: redact(result.message, secrets) };
+  if (!result.ok && result.kind === 'transient') {
+    throw new AppError(502, 'provider_unreachable',
+      `Could not reach ${PROVIDER_LABEL[provider]} to check the channel (${result.code}: ${result.message}). Nothing was changed; try again in a minute.`);
+  }
+  const status = result.ok ? 'active' : 'needs_attention';
+  const reason = result.ok ? null : redact(checkReason(provider, ch, result), secrets);
+  const info = result.ok ? result.info : (result.info ?? null);
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    // Only if nobody changed the channel meanwhile: the answer is about the credentials we sent.
+    const r = await tx.query(
+      `UPDATE social_channels SET status = $2, status_reason = $3, provider_info = $4, checked_at = now(), updated_at = now()
+       WHERE id = $1 AND extract(epoch FROM updated_at)::text = $5 AND status <> 'incomplete' RETURNING ${PUBLIC_COLS}`,
+      [id, status, reason, info === null ? null : JSON.stringify(info), ch.version]);
+    if (!r.rows[0]) throw conflict('The channel changed while it was being checked; check it again', 'channel_changed');
+    return present(ctx, r.rows[0]);
   });
 }
 
@@ -164,6 +290,7 @@ export interface ChannelWithSecrets {
   account_id: string | null;
   is_active: boolean;
   status: string;
+  status_reason: string | null;
   settings: Record<string, any>;
   api_key: string | null;
   api_secret: string | null;
@@ -177,11 +304,19 @@ export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): P
   const dec = (f: SecretField) => (row[`${f}_enc`] ? decryptSecret(key, row[`${f}_enc`], ctxFor(row.id, f)) : null);
   return {
     id: row.id, business_id: row.business_id, channel_type: row.channel_type, phone_number: row.phone_number,
-    account_id: row.account_id, is_active: row.is_active, status: row.status, settings: row.settings,
+    account_id: row.account_id, is_active: row.is_active, status: row.status, status_reason: row.status_reason, settings: row.settings,
     api_key: dec('api_key'), api_secret: dec('api_secret'), webhook_secret: dec('webhook_secret'),
   };
 }
 
+/** Why nothing may be sent on this channel now (disabled, incomplete, needs attention), if so. */
+export function whyNotSending(ch: Pick<ChannelWithSecrets, 'is_active' | 'status' | 'status_reason'> | undefined): { code: string; message: string } {
+  if (!ch || !ch.is_active) return { code: 'channel_inactive', message: 'The channel was disabled before the message went out' };
+  if (ch.status === 'incomplete') return { code: 'channel_incomplete', message: `The channel is incomplete and sends nothing. ${ch.status_reason ?? ''}`.trim() };
+  return { code: 'channel_needs_attention', message: `The channel needs attention and sends nothing: ${ch.status_reason ?? 'check its credentials'}` };
+}
+
 export async function markNeedsAttention(tx: Tx, channelId: string, reason: string) {
-  await tx.query(`UPDATE social_channels SET status = 'needs_attention', status_reason = $2, updated_at = now() WHERE id = $1`, [channelId, reason]);
+  // An incomplete channel stays incomplete: the missing value is the first thing to fix.
+  await tx.query(`UPDATE social_channels SET status = 'needs_attention', status_reason = $2, updated_at = now() WHERE id = $1 AND status <> 'incomplete'`, [channelId, reason]);
 }

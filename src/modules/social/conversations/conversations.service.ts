@@ -12,41 +12,7 @@ import { queueSend, recordOutbound } from '../notifications/notifier.js';
 import { isTemplateVariable } from '../templates/templates.js';
 import type { ChannelType } from '../providers/provider.js';
 import { replyWindow, textLength, textLimit } from './window.js';
-
-// ---- filing messages (called by the webhook, the notifier and the ordering step) ----
-
-/**
- * The conversation of (channel, address), made if new; `customerId` links it when it has no
- * customer yet (a link made by staff is never overwritten). Returns its id and customer.
- */
-export async function openConversation(tx: Tx, c: { business_id: string; channel_id: string; address: string; name?: string | null; customer_id?: string | null }) {
-  const r = await tx.query<{ id: string; customer_id: string | null; lead_id: string | null }>(
-    `INSERT INTO conversations (business_id, channel_id, address, name, customer_id)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (business_id, channel_id, address) DO UPDATE
-       SET name = coalesce(excluded.name, conversations.name), customer_id = coalesce(conversations.customer_id, excluded.customer_id)
-     RETURNING id, customer_id, lead_id`,
-    [c.business_id, c.channel_id, c.address, c.name ?? null, c.customer_id ?? null]);
-  return r.rows[0];
-}
-
-/** A new message in a conversation: the latest becomes its last; an inbound one is unread and opens the window. */
-export async function noteMessage(tx: Tx, conversationId: string, messageId: string) {
-  await tx.query(
-    `UPDATE conversations v SET
-       last_message_id = CASE WHEN m.created_at >= coalesce(v.last_message_at, '-infinity') THEN m.id ELSE v.last_message_id END,
-       last_message_at = greatest(v.last_message_at, m.created_at),
-       unread = v.unread + CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END,
-       last_inbound_at = CASE WHEN m.direction = 'inbound' THEN greatest(v.last_inbound_at, m.created_at) ELSE v.last_inbound_at END,
-       updated_at = now()
-     FROM social_messages m WHERE v.id = $1 AND m.id = $2`, [conversationId, messageId]);
-}
-
-/** Links a conversation (and its messages) to a customer: one of the customer's contacts. */
-export async function linkConversation(tx: Tx, conversationId: string, customerId: string) {
-  await tx.query(`UPDATE conversations SET customer_id = $2, updated_at = now() WHERE id = $1`, [conversationId, customerId]);
-  await tx.query(`UPDATE social_messages SET customer_id = $2 WHERE conversation_id = $1 AND customer_id IS DISTINCT FROM $2`, [conversationId, customerId]);
-}
+import { linkConversation } from './conversations.repo.js';
 
 // ---- reading ----
 

@@ -199,7 +199,7 @@ test('bad replies: another business\'s conversation, empty or over-long text, a 
   assert.equal(fake.requests.length, 0);
 });
 
-test('Instagram\'s 1000-character limit is checked before queueing', async () => {
+test('Instagram: the 1000-character limit is checked before queueing; an unsend marks the message deleted', async () => {
   const biz = await newBusiness(t.app, 'Insta shop');
   const secret = `ig-${randomUUID()}`;
   const igId = `1784${Math.floor(Math.random() * 1e10)}`;
@@ -217,6 +217,15 @@ test('Instagram\'s 1000-character limit is checked before queueing', async () =>
   assertProblem(long, 400);
   assert.match(long.body.errors[0].message, /1000/);
   ok(await call(t.app, 'POST', `/social/conversations/${c.id}/messages`, { token: biz.token, body: { text: 'x'.repeat(1000) } }), 201);
+
+  // The customer unsends the question: it is marked deleted, and no empty message is added.
+  const mid = body.entry[0].messaging[0].message.mid;
+  const unsend = Buffer.from(JSON.stringify({ object: 'instagram', entry: [{ id: igId, time: Date.now(), messaging: [{ sender: { id: '5550001' },
+    recipient: { id: igId }, timestamp: Date.now(), message: { mid, is_deleted: true } }] }] }));
+  assert.equal((await t.app.inject({ method: 'POST', url: '/api/v1/social/webhook/instagram', payload: unsend,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMeta(unsend, secret) } })).statusCode, 200);
+  const inbound = (await thread(biz, c.id)).filter((m: any) => m.direction === 'inbound');
+  assert.deepEqual(inbound.map((m: any) => [m.deleted, m.message_text]), [[true, null]]);
 });
 
 test('a Telegram customer: sharing their number links the chat, and the order notifications go to Telegram', async () => {

@@ -351,3 +351,11 @@ test('a mention two products fit equally is unclear: it is no item, and its cand
   const clear = detectIntent('I want 2 chocolate cakes', catalog);
   assert.deepEqual([clear.items, clear.unclear], [[{ product_id: 'p1', name: 'Chocolate cake', quantity: 2 }], undefined]);
 });
+
+// Speed is the bench's business; this checks the cap is there: a 2 MB message used to take
+// minutes to read (and held the sender's lock meanwhile).
+test('a huge message is read only as far as a chat message goes', () => {
+  const r = detectIntent(`I want 2 chocolate cakes ${'x'.repeat(2 * 1024 * 1024)}`, [{ id: 'cake', name: 'Chocolate cake' }] as CatalogEntry[]);
+  assert.equal(r.intent, 'order');
+  assert.deepEqual(r.items.map((i) => i.quantity), [2]);
+});

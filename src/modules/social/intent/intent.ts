@@ -53,13 +53,18 @@ export interface UnclearItem {
   candidates: { product_id: string; name: string }[];
 }
 
+/** The longest text WhatsApp (text.body) and Telegram deliver. */
+export const MAX_TEXT = 4096;
+
 /**
  * Reads one inbound message. `catalog` is the business's products (name plus optional aliases,
  * in any script); its matching index is cached per array, so pass a new array when the catalog
  * changes rather than mutating the old one.
  */
 export function detectIntent(text: string, catalog: readonly CatalogEntry[]): IntentResult {
-  const tokens = tokenize(text);
+  // Only what a chat message can hold is read: the reading is not linear in the length, and a
+  // 2 MB body (the webhook accepts 3 MB) would otherwise hold a worker for hours.
+  const tokens = tokenize(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
 
   const subscription = detectSubscription(tokens);
   if (subscription) return { intent: subscription, confirms: false, items: [] };

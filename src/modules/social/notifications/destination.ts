@@ -7,7 +7,7 @@
 //      channel never takes notifications from a real number;
 //   3. else nowhere.
 import type { Tx } from '../../../platform/tenancy.js';
-import { openConversation } from '../conversations/conversations.service.js';
+import { openConversation } from '../conversations/conversations.repo.js';
 import type { ChannelType } from '../providers/provider.js';
 import { replyWindow } from '../conversations/window.js';
 
@@ -22,8 +22,9 @@ export interface Destination {
   in_window: boolean;
 }
 
-// A channel that can send: on, and not waiting for credentials.
-const SENDABLE = `ch.is_active AND ch.status <> 'incomplete'`;
+// A channel that can send: on, with its credentials complete and accepted (an incomplete channel,
+// or one whose token the provider refused, sends nothing until the owner fixes it).
+const SENDABLE = `ch.is_active AND ch.status = 'active'`;
 
 export async function notificationDestination(tx: Tx, businessId: string, customer: { id: string; mobile: string | null }): Promise<Destination | { skip: string }> {
   const last = (await tx.query(
@@ -39,14 +40,14 @@ export async function notificationDestination(tx: Tx, businessId: string, custom
   }
   if (!customer.mobile) return { skip: 'the customer has no mobile and no open conversation' };
 
-  // The WhatsApp channel, in the order above: working channels before ones needing attention.
+  // The WhatsApp channel, in the order above.
   const wa = (await tx.query(
     `SELECT ch.id, ch.channel_type, ch.settings, lastused.at AS last_used_at,
        coalesce(ch.settings->>'provider', 'meta') = 'sandbox' AS sandbox, coalesce((ch.settings->>'default') = 'true', false) AS is_default
      FROM social_channels ch
      LEFT JOIN LATERAL (SELECT max(v.last_inbound_at) AS at FROM conversations v WHERE v.channel_id = ch.id AND v.customer_id = $1) lastused ON true
      WHERE ch.channel_type = 'whatsapp' AND ${SENDABLE}
-     ORDER BY (ch.status = 'active') DESC, lastused.at DESC NULLS LAST, coalesce((ch.settings->>'default') = 'true', false) DESC,
+     ORDER BY lastused.at DESC NULLS LAST, coalesce((ch.settings->>'default') = 'true', false) DESC,
        (coalesce(ch.settings->>'provider', 'meta') = 'sandbox') ASC, ch.created_at, ch.id
      LIMIT 1`, [customer.id])).rows[0];
   if (!wa) return { skip: 'no active WhatsApp channel' };

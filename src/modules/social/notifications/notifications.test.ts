@@ -229,7 +229,7 @@ test('a process that dies between commit and send loses nothing: the next worker
   try {
     const shop = await newBusiness(api.app);
     const ch = ok(await call(api.app, 'POST', '/social/channels', { token: shop.token, body: {
-      channel_type: 'whatsapp', phone_number: '+919000000002', account_id: 'pnid-restart', api_key: 'tok', settings: { notifications: { 'production.created': false } },
+      channel_type: 'whatsapp', phone_number: '+919000000002', account_id: 'pnid-restart', api_key: 'tok', webhook_secret: 'app-secret', settings: { notifications: { 'production.created': false } },
     } }), 201);
     const c = await newCustomer(api.app, shop);
     const p = await newProduct(api.app, shop, { production_steps: [] });

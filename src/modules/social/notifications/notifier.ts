@@ -9,12 +9,12 @@ import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
-import { loadChannelWithSecrets, markNeedsAttention } from '../channels/channels.service.js';
+import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../channels/channels.service.js';
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
 import { applyPendingStatuses } from './statuses.js';
-import { noteMessage } from '../conversations/conversations.service.js';
+import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
 
 export const SEND_QUEUE = 'social.send';
@@ -45,6 +45,7 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
     case 'production.step.completed': return ['production_step', p.step_id];
     case 'order.ready': return ['order', p.production_order_id];
     case 'payment.received': return ['payment', p.payment_id];
+    case 'order.cancelled': return ['sale', p.sale_id];
     default: return undefined;
   }
 }
@@ -200,8 +201,8 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   });
   if (!claimed) return;
   const { m, channel } = claimed;
-  if (!channel || !channel.is_active) {
-    await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', code: 'channel_inactive', message: 'The channel was disabled before the message went out' });
+  if (!channel || !channel.is_active || channel.status !== 'active') {
+    await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', ...whyNotSending(channel) });
     return;
   }
   const slot = await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);

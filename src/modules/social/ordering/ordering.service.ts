@@ -44,7 +44,7 @@ export async function handleInbound(deps: NotifierDeps, job: EventJob) {
          ORDER BY created_at, id FOR UPDATE`, [senderKey, m.id])).rows
       : (await tx.query(`SELECT ${MESSAGE_COLS} FROM social_messages WHERE id = $1 AND intent IS NULL FOR UPDATE`, [m.id])).rows;
     if (!unread.length) return;
-    const catalog = (await tx.query(`SELECT id, name, sku FROM products ORDER BY created_at LIMIT 2000`)).rows
+    const catalog = (await tx.query(`SELECT id, name, sku FROM products WHERE archived_at IS NULL ORDER BY created_at LIMIT 2000`)).rows
       .map((p: any) => ({ id: p.id, name: p.name, aliases: p.sku ? [p.sku] : [] }));
     for (const msg of unread) await read(tx, deps, job.business_id, msg, catalog);
   });
@@ -160,6 +160,7 @@ async function confirmOrder(tx: Tx, businessId: string, m: any, leadId: string, 
     items: pending.items.map((i) => ({ product_id: i.product_id, quantity: i.quantity })),
     source: 'whatsapp',
     notes: `Ordered on WhatsApp: "${String(m.message_text).slice(0, 500)}"`,
+    due_at: pending.due_at ?? null,
   });
   await tx.query(
     `UPDATE leads SET status = 'converted', sale_id = $2, customer_id = $3, metadata = (metadata - 'pending_order') ||

@@ -1,5 +1,5 @@
-// The one HTTP call every provider makes: POST with a whole-request timeout, the answer read as text
-// and parsed as JSON when it is JSON. Network errors and timeouts come back as values, with any
+// The one HTTP call every provider makes: POST (a send) or GET (a credentials check) with a
+// whole-request timeout, the answer read as text and parsed as JSON when it is JSON. Network errors and timeouts come back as values, with any
 // secret that could appear in an error message (a Telegram token lives in the URL) scrubbed out.
 import type { SendResult } from './provider.js';
 
@@ -16,10 +16,20 @@ export interface PostRequest {
   secrets?: (string | null | undefined)[];
 }
 
-export async function post(req: PostRequest): Promise<HttpOutcome> {
+export type GetRequest = Omit<PostRequest, 'body'>;
+
+export function post(req: PostRequest): Promise<HttpOutcome> {
+  return request('POST', req);
+}
+
+export function get(req: GetRequest): Promise<HttpOutcome> {
+  return request('GET', req);
+}
+
+async function request(method: 'GET' | 'POST', req: GetRequest & { body?: string }): Promise<HttpOutcome> {
   try {
     const res = await fetch(req.url, {
-      method: 'POST',
+      method,
       headers: req.headers,
       body: req.body,
       signal: AbortSignal.timeout(req.timeoutMs),
@@ -49,9 +59,17 @@ function networkFailure(err: unknown, timeoutMs: number): Extract<HttpOutcome, {
 }
 
 function scrub<T extends { message: string }>(out: T, secrets: PostRequest['secrets']): T {
-  let message = out.message;
-  for (const s of secrets ?? []) if (s) message = message.split(s).join('[redacted]');
-  return { ...out, message };
+  return { ...out, message: redact(out.message, secrets) };
+}
+
+/** The text with every secret (and its URL-encoded form) replaced by [redacted]. */
+export function redact(text: string, secrets: PostRequest['secrets']): string {
+  let out = text;
+  for (const s of secrets ?? []) {
+    if (!s) continue;
+    for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join('[redacted]');
+  }
+  return out;
 }
 
 /** Retry-After as milliseconds (delta-seconds or an HTTP date), when the answer carries one. */

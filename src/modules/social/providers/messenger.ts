@@ -4,9 +4,9 @@
 // it never lands in an access log. A notification is not a reply, so messaging_type is UPDATE unless
 // the channel sets a message tag (`settings.message_tag`, e.g. HUMAN_AGENT → MESSAGE_TAG).
 // These channels have no approved-template concept here: a template is sent as its rendered text.
-import type { OutboundMessage, Provider, ProviderChannel, SendFailureKind, SendResult } from './provider.js';
-import { badResponse, post, trimSlash } from './http.js';
-import { classifyMetaFailure } from './meta.js';
+import { checkFailure, type CheckResult, type OutboundMessage, type Provider, type ProviderChannel, type SendFailureKind, type SendResult } from './provider.js';
+import { badResponse, get, httpMessage, post, trimSlash } from './http.js';
+import { classifyMetaFailure, pick } from './meta.js';
 
 /** Graph errors read differently on Messenger/Instagram before the shared Meta classification. */
 export function classifyMessengerError(e: { code: number; error_subcode?: number }): SendFailureKind | undefined {
@@ -42,6 +42,24 @@ export function createMessengerProvider(name: 'messenger' | 'instagram', baseUrl
         return typeof id === 'string' && id ? { ok: true, provider_message_id: id } : badResponse(out);
       }
       return classifyMetaFailure(out, { classify: classifyMessengerError });
+    },
+    // Reads the page (or Instagram account) the token belongs to.
+    async check(channel: ProviderChannel): Promise<CheckResult> {
+      if (!channel.api_key) {
+        return { ok: false, kind: 'permanent', code: 'missing_credentials', message: 'the channel has no access token (api_key)' };
+      }
+      const fields = name === 'instagram' ? ['id', 'username', 'name'] : ['id', 'name'];
+      const out = await get({
+        url: `${base}/${channel.account_id ? encodeURIComponent(channel.account_id) : 'me'}?fields=${fields.join(',')}`,
+        headers: { authorization: `Bearer ${channel.api_key}` },
+        timeoutMs,
+        secrets: [channel.api_key, channel.api_secret],
+      });
+      if (out.type === 'response' && out.status >= 200 && out.status < 300) {
+        const info = pick(out.body, fields);
+        return info.id ? { ok: true, info } : { ok: false, kind: 'permanent', code: 'bad_response', message: `answered without an id (${httpMessage(out)})` };
+      }
+      return checkFailure(classifyMetaFailure(out, { classify: classifyMessengerError }));
     },
   };
 }

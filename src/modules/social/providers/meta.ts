@@ -1,8 +1,8 @@
 // WhatsApp Cloud API (Meta Graph API): POST /<phone_number_id>/messages with a bearer token.
 // Errors are classified by `error.code` (Meta: "build logic on error.code + error_data.details, not
 // titles/HTTP status"); the HTTP status only decides when the answer carries no Meta error.
-import type { OutboundMessage, Provider, ProviderChannel, SendFailureKind, SendResult } from './provider.js';
-import { badResponse, e164, httpMessage, post, retryAfterMs, trimSlash, type HttpOutcome } from './http.js';
+import { checkFailure, type CheckResult, type OutboundMessage, type Provider, type ProviderChannel, type SendFailureKind, type SendResult } from './provider.js';
+import { badResponse, e164, get, httpMessage, post, retryAfterMs, trimSlash, type HttpOutcome } from './http.js';
 
 /** Temporary: retry with backoff (throughput, pair rate, app/WABA rate limits, unknown, maintenance). */
 export const META_TRANSIENT_CODES: ReadonlySet<number> = new Set([1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057]);
@@ -34,7 +34,35 @@ export function createMetaProvider(baseUrl: string, timeoutMs: number): Provider
       }
       return classifyMetaFailure(out);
     },
+    // Reads the phone number the token is meant to send from: a wrong id or an expired token fails here.
+    async check(channel: ProviderChannel): Promise<CheckResult> {
+      if (!channel.account_id || !channel.api_key) {
+        return { ok: false, kind: 'permanent', code: 'missing_credentials', message: 'the channel has no phone number ID (account_id) or access token (api_key)' };
+      }
+      const out = await get({
+        url: `${base}/${encodeURIComponent(channel.account_id)}?fields=display_phone_number,verified_name,quality_rating`,
+        headers: { authorization: `Bearer ${channel.api_key}` },
+        timeoutMs,
+        secrets: [channel.api_key, channel.api_secret],
+      });
+      if (out.type === 'response' && out.status >= 200 && out.status < 300) {
+        const info = pick(out.body, ['display_phone_number', 'verified_name', 'quality_rating']);
+        return info.display_phone_number ? { ok: true, info } : { ok: false, kind: 'permanent', code: 'bad_response', message: `answered without a phone number (${httpMessage(out)})` };
+      }
+      return checkFailure(classifyMetaFailure(out));
+    },
   };
+}
+
+/** Only the named string fields of a provider's answer: nothing else is stored. */
+export function pick(body: unknown, fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const f of fields) {
+    const v = (body as Record<string, unknown>)[f];
+    if (typeof v === 'string' || typeof v === 'number') out[f] = String(v).slice(0, 200);
+  }
+  return out;
 }
 
 /** The Cloud API body: a template when one is given (positional body parameters), else plain text. */

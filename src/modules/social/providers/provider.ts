@@ -33,9 +33,25 @@ export type SendResult =
   | { ok: true; provider_message_id: string }
   | { ok: false; kind: SendFailureKind; code: string; message: string; retry_after_ms?: number };
 
+/**
+ * What the provider said when asked whether the channel's credentials work. `info` is what it
+ * reported about the account (WhatsApp: display_phone_number, verified_name, quality_rating).
+ * `transient` means it could not be asked (network, timeout, 5xx, 429): nothing is known.
+ */
+export type CheckResult =
+  | { ok: true; info: Record<string, unknown> }
+  | { ok: false; kind: 'auth' | 'permanent' | 'transient'; code: string; message: string; info?: Record<string, unknown> };
+
 export interface Provider {
   readonly name: string;
   send(channel: ProviderChannel, msg: OutboundMessage): Promise<SendResult>;
+  /** One read-only call with the channel's credentials; never throws, never returns a secret. */
+  check(channel: ProviderChannel): Promise<CheckResult>;
+}
+
+/** A send failure read as a check failure: a window refusal cannot happen on a read. */
+export function checkFailure(r: Extract<SendResult, { ok: false }>): Extract<CheckResult, { ok: false }> {
+  return { ok: false, kind: r.kind === 'window' ? 'permanent' : r.kind, code: r.code, message: r.message };
 }
 
 export interface ProviderUrls {
@@ -94,6 +110,28 @@ export function defaultProviderName(channel_type: ChannelType): ProviderName {
     default:
       throw new Error(`unknown channel type "${String(channel_type)}"`);
   }
+}
+
+export type CredentialField = 'api_key' | 'api_secret' | 'webhook_secret' | 'account_id';
+
+/**
+ * What each provider needs before it can send and verify webhooks, named as the owner finds it in
+ * the provider's dashboard. migrations/0006_going_live.sql applies the same table to old channels.
+ */
+export const REQUIRED_CREDENTIALS: Record<ProviderName, readonly (readonly [CredentialField, string])[]> = {
+  meta: [['api_key', 'access token'], ['webhook_secret', 'app secret'], ['account_id', 'phone number ID']],
+  messenger: [['api_key', 'page access token'], ['webhook_secret', 'app secret']],
+  instagram: [['api_key', 'access token'], ['webhook_secret', 'app secret']],
+  twilio: [['api_key', 'account SID'], ['api_secret', 'auth token']],
+  telegram: [['api_key', 'bot token'], ['webhook_secret', 'secret token']],
+  sandbox: [],
+};
+
+/** The values a channel still lacks, e.g. ["access token (api_key)", "app secret (webhook_secret)"]. */
+export function missingCredentials(channel: Pick<ProviderChannel, 'channel_type' | 'settings'> & { present: Partial<Record<CredentialField, boolean>> }): string[] {
+  return REQUIRED_CREDENTIALS[providerNameFor(channel)]
+    .filter(([field]) => !channel.present[field])
+    .map(([field, label]) => `${label} (${field})`);
 }
 
 /** `settings.provider` when it names a known provider, else the channel type's default. */

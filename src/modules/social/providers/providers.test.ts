@@ -340,3 +340,34 @@ describe('choosing a provider', () => {
     }
   });
 });
+
+describe('credentials check', () => {
+  test('each provider asks one read-only question with its credentials; the sandbox asks nobody', async () => {
+    const cases: [ProviderName, ProviderChannel, string][] = [
+      ['meta', whatsapp, '/meta/1098765?fields=display_phone_number,verified_name,quality_rating'],
+      ['instagram', igAccount, '/meta/1784000?fields=id,username,name'],
+      ['messenger', { ...page, account_id: null }, '/meta/me?fields=id,name'],
+      ['twilio', viaTwilio, `/twilio/2010-04-01/Accounts/${TWILIO_SID}.json`],
+      ['telegram', bot, `/telegram/bot${TG_TOKEN}/getMe`],
+    ];
+    for (const [name, channel, path] of cases) {
+      fake.clear();
+      const r = await createProvider(name, urls).check(channel);
+      assert.equal(r.ok, true, `${name}: ${JSON.stringify(r)}`);
+      assert.deepEqual(fake.requests.map((q) => [q.method, q.path]), [['GET', path]], name);
+    }
+    fake.clear();
+    assert.equal((await createProvider('sandbox', urls).check(whatsapp)).ok, true);
+    assert.equal(fake.requests.length, 0);
+  });
+
+  test('a Meta answer without a phone number is a permanent failure; a timeout is transient and never shows the token', async () => {
+    fake.queue({ status: 200, body: { id: '1098765' } });
+    const r = await createProvider('meta', urls).check(whatsapp);
+    assert.deepEqual(r.ok ? r : [r.kind, r.code], ['permanent', 'bad_response']);
+    fake.queue({ status: 200, body: { ok: true }, delayMs: 500 });
+    const slow = await createProvider('telegram', urls, { timeoutMs: 100 }).check(bot);
+    assert.deepEqual(slow.ok ? slow : [slow.kind, slow.code], ['transient', 'timeout']);
+    assert.ok(!JSON.stringify(slow).includes(TG_TOKEN));
+  });
+});

@@ -2,7 +2,7 @@
 // answers as if the message had been accepted. Only the recipient and the message are logged, never
 // the channel (its api_key / api_secret stay out of the log).
 import { randomUUID } from 'node:crypto';
-import type { OutboundMessage, Provider, ProviderChannel, ProviderLog, SendResult } from './provider.js';
+import type { CheckResult, OutboundMessage, Provider, ProviderChannel, ProviderLog, SendResult } from './provider.js';
 
 const consoleLog: ProviderLog = (obj, msg) => console.log(JSON.stringify({ ...obj, msg }));
 
@@ -12,6 +12,9 @@ export function createSandboxProvider(log: ProviderLog = consoleLog): Provider {
     async send(_channel: ProviderChannel, msg: OutboundMessage): Promise<SendResult> {
       log({ to: msg.to, text: msg.text, template: msg.template }, 'sandbox message');
       return { ok: true, provider_message_id: `sandbox-${randomUUID()}` };
+    },
+    async check(): Promise<CheckResult> {
+      return { ok: true, info: { provider: 'sandbox', note: 'sends nothing: messages are written to the log' } };
     },
   };
 }

@@ -3,8 +3,9 @@
 // (`sid`). Outside the 24-hour window Twilio needs a Content template (ContentSid=HX…), not Body: a
 // template whose name is a Content SID is sent that way with ContentVariables {"1": …, "2": …};
 // any other template is sent as its rendered text.
-import type { OutboundMessage, Provider, ProviderChannel, SendFailureKind, SendResult } from './provider.js';
-import { badResponse, e164, httpMessage, post, retryAfterMs, trimSlash } from './http.js';
+import { checkFailure, type CheckResult, type OutboundMessage, type Provider, type ProviderChannel, type SendFailureKind, type SendResult } from './provider.js';
+import { badResponse, e164, get, httpMessage, post, retryAfterMs, trimSlash, type HttpOutcome } from './http.js';
+import { pick } from './meta.js';
 
 /** Authentication failed / account not active: the channel needs new credentials. */
 export const TWILIO_AUTH_CODES: ReadonlySet<number> = new Set([20003, 20005]);
@@ -46,22 +47,44 @@ export function createTwilioProvider(baseUrl: string, timeoutMs: number): Provid
         timeoutMs,
         secrets: [channel.api_key, channel.api_secret],
       });
-      if (out.type === 'network') return { ok: false, kind: 'transient', code: out.code, message: out.message };
-
-      if (out.status >= 200 && out.status < 300) {
+      if (out.type === 'response' && out.status >= 200 && out.status < 300) {
         const sid = out.body?.sid;
         return typeof sid === 'string' && sid ? { ok: true, provider_message_id: sid } : badResponse(out);
       }
-      const code = typeof out.body?.code === 'number' ? out.body.code : undefined;
-      const retry = out.status === 429 ? retryAfterMs(out.headers) : undefined;
-      return {
-        ok: false,
-        kind: twilioKind(code, out.status),
-        code: code === undefined ? `http_${out.status}` : String(code),
-        message: typeof out.body?.message === 'string' ? out.body.message : httpMessage(out),
-        ...(retry === undefined ? {} : { retry_after_ms: retry }),
-      };
+      return twilioFailure(out);
     },
+    // Reads the account the SID and auth token belong to; a suspended or closed account cannot send.
+    async check(channel: ProviderChannel): Promise<CheckResult> {
+      if (!channel.api_key || !channel.api_secret) {
+        return { ok: false, kind: 'permanent', code: 'missing_credentials', message: 'the channel has no Account SID (api_key) or auth token (api_secret)' };
+      }
+      const out = await get({
+        url: `${base}/2010-04-01/Accounts/${encodeURIComponent(channel.api_key)}.json`,
+        headers: { authorization: `Basic ${Buffer.from(`${channel.api_key}:${channel.api_secret}`).toString('base64')}` },
+        timeoutMs,
+        secrets: [channel.api_key, channel.api_secret],
+      });
+      if (out.type === 'response' && out.status >= 200 && out.status < 300) {
+        const info = pick(out.body, ['friendly_name', 'status', 'type']);
+        if (!info.status) return { ok: false, kind: 'permanent', code: 'bad_response', message: `answered without an account status (${httpMessage(out)})` };
+        return info.status === 'active' ? { ok: true, info }
+          : { ok: false, kind: 'permanent', code: `account_${info.status}`, message: `the Twilio account is ${info.status}`, info };
+      }
+      return checkFailure(twilioFailure(out));
+    },
+  };
+}
+
+function twilioFailure(out: HttpOutcome): Extract<SendResult, { ok: false }> {
+  if (out.type === 'network') return { ok: false, kind: 'transient', code: out.code, message: out.message };
+  const code = typeof out.body?.code === 'number' ? out.body.code : undefined;
+  const retry = out.status === 429 ? retryAfterMs(out.headers) : undefined;
+  return {
+    ok: false,
+    kind: twilioKind(code, out.status),
+    code: code === undefined ? `http_${out.status}` : String(code),
+    message: typeof out.body?.message === 'string' ? out.body.message : httpMessage(out),
+    ...(retry === undefined ? {} : { retry_after_ms: retry }),
   };
 }
 

@@ -8,6 +8,7 @@ export const TEMPLATE_EVENTS = [
   'production.completed',
   'order.ready',
   'payment.received',
+  'order.cancelled',
   'lead.ack',
   'lead.ask_which',
   'message.auto_reply',
@@ -106,6 +107,19 @@ export const DEFAULT_TEMPLATES: Record<TemplateEvent, Record<TemplateLocale, str
       '💰 *भुगतान मिल गया*\n\n' +
       'नमस्ते {{customerName}} जी, हमें आपका {{amount}} का भुगतान मिल गया है। धन्यवाद!\n\n' +
       'बकाया राशि: {{balance}}\n\n' +
+      '– {{businessName}}',
+  },
+  // A cancelled draft has no invoice number yet, so the text names the order by its total.
+  'order.cancelled': {
+    en:
+      '❌ *Order cancelled*\n\n' +
+      'Hi {{customerName}}, your order for {{total}} has been cancelled. ' +
+      'If this is a surprise or you would like to order again, just reply here.\n\n' +
+      '– {{businessName}}',
+    hi:
+      '❌ *ऑर्डर रद्द कर दिया गया*\n\n' +
+      'नमस्ते {{customerName}} जी, आपका {{total}} का ऑर्डर रद्द कर दिया गया है। ' +
+      'अगर आपको इसकी उम्मीद नहीं थी या आप फिर से ऑर्डर करना चाहते हैं, तो यहीं जवाब दें।\n\n' +
       '– {{businessName}}',
   },
   // A lead may have no name yet, so the acknowledgement does not greet by name.

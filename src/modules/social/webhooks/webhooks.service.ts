@@ -16,7 +16,7 @@ import { businessCountry } from '../../customers/customers.service.js';
 import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
-import { noteMessage, openConversation } from '../conversations/conversations.service.js';
+import { noteMessage, openConversation } from '../conversations/conversations.repo.js';
 
 export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
