@@ -90,17 +90,21 @@ test('a WhatsApp order becomes a draft, is finalized on the board, made on the w
   const mobile = uniqueMobile();
   const customer = await newCustomer(t.app, s.owner, { name: 'Ravi Kumar', mobile });
   // The customer orders and confirms on WhatsApp (signed webhooks, as Meta sends them).
-  for (const text of ['I want 2 chocolate cakes', 'haan, confirm']) {
+  for (const text of ['I want 2 chocolate cakes tomorrow 5pm', 'haan, confirm']) {
     const r = await postMeta(t.app, metaText(s.pnid, mobile, text, { id: newWamid(), name: 'Ravi' }), s.secret);
     assert.equal(r.statusCode, 200);
   }
   const draft = await eventually(async () => ok(await call(t.app, 'GET', '/sales?status=draft', { token: s.owner.token })).data[0], 60_000, 'the WhatsApp draft');
   assert.equal(draft.customer_id, customer.id);
+  assert.ok(draft.due_at, 'the draft carries the due date read from the message');
 
   const { context, page, errors } = await newPage(browser, base, 1280);
   await logIn(page, s.email, 'correct horse');
   await page.goto('/orders');
   const card = page.locator(`[data-sale="${draft.id}"]`);
+  // Due tomorrow at 5 pm (the business's time): the card is in the Tomorrow column.
+  await page.getByRole('region', { name: /^Tomorrow/ }).locator(`[data-sale="${draft.id}"]`).waitFor();
+  await card.getByText(/Due: .*5:00 pm/).waitFor();
   await card.getByText('via whatsapp').waitFor();
   await card.getByText('2 × Chocolate cake').waitFor();
   await card.getByText('₹1,300.00').first().waitFor();

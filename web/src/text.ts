@@ -90,7 +90,7 @@ export const t = {
     secretSet: 'set — type to replace', secretUnset: 'not set', active: 'Active', webhookUrl: 'Webhook URL (paste it into the provider)', webhookUrlShort: 'the webhook URL',
     approved: 'Approved WhatsApp templates (sent outside the 24-hour window): name, language, parameters in order',
     approvedName: (event: string) => `${event}: template name`, approvedLanguage: 'Language', approvedParams: 'Parameters (variables, comma-separated)', event: 'Event',
-    check: 'Check connection', status: 'Status', events: {
+    check: 'Check connection', checkedAt: (at: string) => `Checked ${at}`, verifyToken: 'Verify token (paste it into Meta with the webhook URL)', status: 'Status', events: {
       'sale.created': 'Order confirmed', 'production.created': 'Production started', 'production.step.completed': 'A step completed',
       'production.completed': 'Production completed', 'order.ready': 'Order ready', 'payment.received': 'Payment received',
       'order.cancelled': 'Order cancelled', 'lead.ack': 'New order acknowledged', 'lead.ack_question': 'Question acknowledged',

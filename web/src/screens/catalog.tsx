@@ -7,7 +7,7 @@ import { t } from '../text';
 import { Action, Badge, ErrorLine, Field, Form, TextArea, useLoad } from '../ui';
 import { useFeatures } from '../features';
 
-interface Product { id: string; name: string; sku: string | null; price: string; production_steps: string[]; archived_at?: string | null; is_archived?: boolean }
+interface Product { id: string; name: string; sku: string | null; price: string; production_steps: string[]; archived?: boolean; archived_at?: string | null }
 
 export function Catalog() {
   const role = useSession().value!.user.role;
@@ -35,10 +35,10 @@ export function Catalog() {
       <ul class="cards">
         {list.map((p) => (
           <li key={p.id} class="card" aria-labelledby={`p-${p.id}`}>
-            <h2 id={`p-${p.id}`}>{p.name} <span class="num">{money(p.price)}</span> {(p.archived_at || p.is_archived) && <Badge kind="archived">{t.catalog.archived}</Badge>}</h2>
+            <h2 id={`p-${p.id}`}>{p.name} <span class="num">{money(p.price)}</span> {(p.archived || p.archived_at) && <Badge kind="archived">{t.catalog.archived}</Badge>}</h2>
             {p.sku && <p class="muted">{p.sku}</p>}
             <p>{p.production_steps.length ? p.production_steps.join(' → ') : t.catalog.noSteps}</p>
-            {editable && editing !== p.id && (canEdit || canArchive) && (
+            {editable && editing !== p.id && !p.archived && (canEdit || canArchive) && (
               <div class="actions">
                 {canEdit && <button type="button" onClick={() => setEditing(p.id)} aria-label={`${t.edit} ${p.name}`}>{t.edit}</button>}
                 {canArchive && <Action class="danger" what={t.catalog.archive} aria-label={`${t.catalog.archive} ${p.name}`} confirm={t.catalog.confirmArchive(p.name)}

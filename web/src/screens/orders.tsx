@@ -13,7 +13,7 @@ export interface SaleItem { product_id: string; product_name: string; quantity: 
 export interface Sale {
   id: string; customer_id: string; customer_name: string; status: string; invoice_no: string | null; items: SaleItem[];
   total: string; amount_paid: string; balance: string; payment_status: string; source: string; notes: string | null;
-  production_order_id: string | null; created_at: string; due_at?: string | null; fulfilment?: string | null;
+  production_order_id: string | null; created_at: string; due_at?: string | null; fulfilment?: string | null; delivery_address?: string | null;
 }
 interface Step { id: string; name: string; sequence: number; status: string; assigned_worker_id: string | null; assigned_worker_name: string | null; product_name: string; quantity: number }
 interface ProductionOrder { id: string; order_no: string; sale_id: string; status: string; steps: Step[] }
@@ -91,7 +91,7 @@ function SaleCard({ api, sale, po, products, workers, manage, reload }: { api: F
           {po && <Badge kind={`po-${po.status}`}>{t.orders.poStatus[po.status] ?? po.status}</Badge>}
         </div>
       </header>
-      {sale.due_at && <p class="due">{t.orders.due}: {dateTime(sale.due_at)}{sale.fulfilment ? ` · ${sale.fulfilment === 'delivery' ? t.orders.delivery : t.orders.pickup}` : ''}</p>}
+      {sale.due_at && <p class="due">{t.orders.due}: {dateTime(sale.due_at)}{sale.fulfilment ? ` · ${sale.fulfilment === 'delivery' ? t.orders.delivery : t.orders.pickup}` : ''}{sale.delivery_address ? ` · ${sale.delivery_address}` : ''}</p>}
       {sale.notes && <p class="muted notes">{sale.notes}</p>}
       <ul class="items">
         {sale.items.map((i) => <li key={i.product_id}>{i.quantity} × {i.product_name} <span class="num">{money(i.line_total)}</span></li>)}
@@ -184,39 +184,40 @@ export function ItemsEditor({ products, initial, onSubmit, submitLabel, what, be
 }
 
 /** When the order is wanted and how it leaves the shop, where the API has them (issue 8). */
-function DueFields({ api, method, path, due, setDue, fulfilment, setFulfilment }: {
-  api: Features; method: string; path: string; due: string; setDue: (v: string) => void; fulfilment: string; setFulfilment: (v: string) => void;
-}) {
+interface Due { due: string; fulfilment: string; address: string }
+function DueFields({ api, method, path, value, onChange }: { api: Features; method: string; path: string; value: Due; onChange: (v: Due) => void }) {
   if (!api.has(method, path, 'due_at')) return null;
   return (
     <div class="inline">
-      <Field label={t.orders.dueAt} type="datetime-local" value={due} onInput={setDue} />
-      {api.has(method, path, 'fulfilment') && <Select label={t.orders.fulfilment} value={fulfilment} onChange={setFulfilment} options={[['pickup', t.orders.pickup], ['delivery', t.orders.delivery]]} />}
+      <Field label={t.orders.dueAt} type="datetime-local" value={value.due} onInput={(due) => onChange({ ...value, due })} />
+      {api.has(method, path, 'fulfilment') && <Select label={t.orders.fulfilment} value={value.fulfilment} onChange={(fulfilment) => onChange({ ...value, fulfilment })}
+        options={[['pickup', t.orders.pickup], ['delivery', t.orders.delivery]]} />}
+      {value.fulfilment === 'delivery' && api.has(method, path, 'delivery_address') &&
+        <Field label={t.orders.address} value={value.address} onInput={(address) => onChange({ ...value, address })} required />}
     </div>
   );
 }
 
-function dueBody(api: Features, method: string, path: string, due: string, fulfilment: string) {
+function dueBody(api: Features, method: string, path: string, v: Due) {
   const body: Record<string, unknown> = {};
-  if (api.has(method, path, 'due_at')) body.due_at = due ? shopTimeToIso(due) : null;
-  if (api.has(method, path, 'fulfilment')) body.fulfilment = fulfilment;
+  if (api.has(method, path, 'due_at')) body.due_at = v.due ? shopTimeToIso(v.due) : null;
+  if (api.has(method, path, 'fulfilment')) body.fulfilment = v.fulfilment;
+  if (api.has(method, path, 'delivery_address')) body.delivery_address = v.fulfilment === 'delivery' && v.address ? v.address : null;
   return body;
 }
 
 function DraftEditor({ api, sale, products, onDone }: { api: Features; sale: Sale; products: Product[]; onDone: () => void }) {
-  const [due, setDue] = useState(isoToShopTime(sale.due_at));
-  const [fulfilment, setFulfilment] = useState(sale.fulfilment ?? 'pickup');
+  const [due, setDue] = useState<Due>({ due: isoToShopTime(sale.due_at), fulfilment: sale.fulfilment ?? 'pickup', address: sale.delivery_address ?? '' });
   return (
     <ItemsEditor products={products} initial={sale.items.map((i) => ({ product_id: i.product_id, quantity: String(i.quantity) }))}
       submitLabel={t.save} what={t.orders.editItems}
-      before={<DueFields api={api} method="patch" path="/sales/{id}" due={due} setDue={setDue} fulfilment={fulfilment} setFulfilment={setFulfilment} />}
-      onSubmit={async (items) => { await patch(`/sales/${sale.id}`, { items, ...dueBody(api, 'patch', '/sales/{id}', due, fulfilment) }); onDone(); }} />
+      before={<DueFields api={api} method="patch" path="/sales/{id}" value={due} onChange={setDue} />}
+      onSubmit={async (items) => { await patch(`/sales/${sale.id}`, { items, ...dueBody(api, 'patch', '/sales/{id}', due) }); onDone(); }} />
   );
 }
 
 function NewSale({ api, products, onDone }: { api: Features; products: Product[]; onDone: () => void }) {
-  const [due, setDue] = useState('');
-  const [fulfilment, setFulfilment] = useState('pickup');
+  const [due, setDue] = useState<Due>({ due: '', fulfilment: 'pickup', address: '' });
   const customers = useLoad(() => get<Page<Customer>>('/customers?limit=200'));
   const [customer, setCustomer] = useState('');
   const list = customers.data?.data ?? [];
@@ -228,9 +229,9 @@ function NewSale({ api, products, onDone }: { api: Features; products: Product[]
       <ItemsEditor products={products} initial={[]} submitLabel={t.orders.createDraft} what={t.orders.newSale}
         before={<>
           <Select label={t.orders.customer} value={chosen} onChange={setCustomer} options={list.map((c) => [c.id, `${c.name} ${c.mobile}`])} />
-          <DueFields api={api} method="post" path="/sales" due={due} setDue={setDue} fulfilment={fulfilment} setFulfilment={setFulfilment} />
+          <DueFields api={api} method="post" path="/sales" value={due} onChange={setDue} />
         </>}
-        onSubmit={async (items) => { await post('/sales', { customer_id: chosen, items, ...dueBody(api, 'post', '/sales', due, fulfilment) }); onDone(); }} />
+        onSubmit={async (items) => { await post('/sales', { customer_id: chosen, items, ...dueBody(api, 'post', '/sales', due) }); onDone(); }} />
     </div>
   );
 }

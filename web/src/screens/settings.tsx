@@ -2,7 +2,7 @@
 // the customer, the message templates with a live preview in English and Hindi, and the staff.
 import { useState } from 'preact/hooks';
 import { get, patch, post, put, del, type Page } from '../api';
-import { money } from '../format';
+import { dateTime, money } from '../format';
 import { useSession } from '../session';
 import { t } from '../text';
 import { Action, Badge, ErrorLine, Field, Form, Select, TextArea, useLoad } from '../ui';
@@ -11,7 +11,8 @@ import { useFeatures } from '../features';
 interface Channel {
   id: string; channel_type: string; phone_number: string | null; account_id: string | null; is_active: boolean;
   settings: Record<string, any>; status: string; status_reason: string | null; has_api_key: boolean; has_api_secret: boolean;
-  has_webhook_secret: boolean; webhook_url?: string; verify_token?: string;
+  has_webhook_secret: boolean; webhook_url?: string; verify_token?: string | null; provider?: string;
+  provider_info?: Record<string, any> | null; checked_at?: string | null;
 }
 interface Template { event: string; locale: string; body: string; is_default: boolean; default_body: string }
 
@@ -68,7 +69,9 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
     <li class="card" aria-labelledby={`ch-${c.id}`}>
       <h2 id={`ch-${c.id}`}>{c.channel_type} · {c.phone_number ?? c.account_id} <Badge kind={c.status}>{c.status}</Badge> {!c.is_active && <Badge kind="inactive">{t.settings.inactive}</Badge>}</h2>
       {c.status_reason && <p class="notice">{c.status_reason}</p>}
-      <p class="muted">{t.settings.provider}: {c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
+      <p class="muted">{t.settings.provider}: {c.provider ?? c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
+      {c.checked_at && <p class="muted">{t.settings.checkedAt(dateTime(c.checked_at))}{c.provider_info ? ` · ${Object.entries(c.provider_info).map(([k, v]) => `${k}: ${v}`).join(' · ')}` : ''}</p>}
+      {c.verify_token && <div class="field"><span class="label">{t.settings.verifyToken}</span><code class="copy">{c.verify_token}</code></div>}
       <div class="field">
         <span class="label">{t.settings.webhookUrl}</span>
         {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected(t.settings.webhookUrlShort)}</p>}
@@ -86,7 +89,7 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
 
 function ChannelForm({ c, events, onDone }: { c?: Channel; events: string[]; onDone: () => void }) {
   const [type, setType] = useState(c?.channel_type ?? 'whatsapp');
-  const [provider, setProvider] = useState(c?.settings.provider ?? 'meta');
+  const [provider, setProvider] = useState(c?.provider ?? c?.settings.provider ?? 'meta');
   const [phone, setPhone] = useState(c?.phone_number ?? '');
   const [account, setAccount] = useState(c?.account_id ?? '');
   const [active, setActive] = useState(c?.is_active ?? true);
