@@ -34,11 +34,15 @@ await newProduct(t.app, owner, { name: 'Besan ladoo', price: '400.00', productio
 const worker = await newUser(t.app, owner, 'production_worker', 'Manoj');
 const ravi = await newCustomer(t.app, owner, { name: 'Ravi Kumar', mobile: uniqueMobile() });
 const sunita = await newCustomer(t.app, owner, { name: 'सुनीता देवी', mobile: uniqueMobile(), locale: 'hi' });
-for (const text of ['I want 2 chocolate cakes', 'haan, confirm']) await postMeta(t.app, metaText(pnid, ravi.mobile, text, { id: newWamid(), name: 'Ravi' }), secret);
+for (const text of ['I want 2 chocolate cakes tomorrow 5pm', 'haan, confirm']) await postMeta(t.app, metaText(pnid, ravi.mobile, text, { id: newWamid(), name: 'Ravi' }), secret);
 await postMeta(t.app, metaText(pnid, uniqueMobile(), 'Do you have eggless cakes?', { name: 'Priya' }), secret);
 await postMeta(t.app, metaText(pnid, uniqueMobile(), 'मुझे 1 काजू कतली चाहिए', { name: 'अनिल' }), secret);
 await eventually(async () => ok(await call(t.app, 'GET', '/sales?status=draft', { token: owner.token })).data[0], 20_000, 'draft');
-const sale = ok(await call(t.app, 'POST', '/sales', { token: owner.token, body: { customer_id: sunita.id, items: [{ product_id: kaju.id, quantity: 2 }, { product_id: cake.id, quantity: 1 }] } }), 201);
+const inHours = (h: number) => new Date(Date.now() + h * 3600_000).toISOString();
+const sale = ok(await call(t.app, 'POST', '/sales', { token: owner.token, body: {
+  customer_id: sunita.id, items: [{ product_id: kaju.id, quantity: 2 }, { product_id: cake.id, quantity: 1 }],
+  due_at: inHours(3), fulfilment: 'delivery', delivery_address: '12 MG Road, Jaipur',
+} }), 201);
 const fin = ok(await call(t.app, 'POST', `/sales/${sale.id}/finalize`, { token: owner.token }));
 ok(await call(t.app, 'POST', '/payments', { token: owner.token, body: { sale_id: sale.id, amount: '500.00', method: 'upi' } }), 201);
 const po = ok(await call(t.app, 'GET', `/production-orders/${fin.production_order_id}`, { token: owner.token }));

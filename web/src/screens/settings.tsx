@@ -71,11 +71,11 @@ function ChannelCard({ c, events, reload }: { c: Channel; events: string[]; relo
       {c.status_reason && <p class="notice">{c.status_reason}</p>}
       <p class="muted">{t.settings.provider}: {c.provider ?? c.settings.provider ?? 'meta'} · {t.settings.accountId}: {c.account_id ?? t.none}</p>
       {c.checked_at && <p class="muted">{t.settings.checkedAt(dateTime(c.checked_at))}{c.provider_info ? ` · ${Object.entries(c.provider_info).map(([k, v]) => `${k}: ${v}`).join(' · ')}` : ''}</p>}
-      {c.verify_token && <div class="field"><span class="label">{t.settings.verifyToken}</span><code class="copy">{c.verify_token}</code></div>}
       <div class="field">
         <span class="label">{t.settings.webhookUrl}</span>
         {c.webhook_url ? <code class="copy">{c.webhook_url}</code> : <p class="notice">{t.notConnected(t.settings.webhookUrlShort)}</p>}
       </div>
+      {c.verify_token && <div class="field"><span class="label">{t.settings.verifyToken}</span><code class="copy">{c.verify_token}</code></div>}
       <div class="actions">
         {api.has('post', '/social/channels/{id}/check')
           ? <Action what={t.settings.check} onRun={async () => { await post(`/social/channels/${c.id}/check`); await reload(); }}>{t.settings.check}</Action>
