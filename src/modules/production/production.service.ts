@@ -52,7 +52,7 @@ export async function createProductionOrderForSale(tx: Tx, businessId: string, s
   return orderId;
 }
 
-/** With its sale (SPEC: cancelling a sale stops its work). Returns the order cancelled, if the sale had one. */
+/** Cancelled with its sale: its steps are no one's work any more. Returns the order cancelled, if the sale had one. */
 export async function cancelProductionOrderForSale(tx: Tx, saleId: string): Promise<{ id: string; order_no: string } | null> {
   const r = await tx.query<{ id: string; order_no: string }>(
     `UPDATE production_orders SET status = 'cancelled', cancelled_at = now() WHERE sale_id = $1 AND status <> 'cancelled'
