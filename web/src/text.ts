@@ -93,7 +93,8 @@ export const t = {
     check: 'Check connection', checkedAt: (at: string) => `Checked ${at}`, verifyToken: 'Verify token (paste it into Meta with the webhook URL)', status: 'Status', events: {
       'sale.created': 'Order confirmed', 'production.created': 'Production started', 'production.step.completed': 'A step completed',
       'production.completed': 'Production completed', 'order.ready': 'Order ready', 'payment.received': 'Payment received',
-      'order.cancelled': 'Order cancelled', 'lead.ack': 'New order acknowledged', 'lead.ack_question': 'Question acknowledged',
+      'order.cancelled': 'Order cancelled', 'lead.ack': 'New order acknowledged', 'lead.ask_which': 'Asking which product was meant',
+      'message.auto_reply': 'Automatic "we\'ll reply soon" to a new sender\'s question',
     } as Record<string, string>,
     body: 'Message', preview: 'Preview', english: 'English', hindi: 'Hindi', reset: 'Back to default', isDefault: 'default',
     variables: 'Variables', addUser: 'Add staff member', userName: 'Name', userEmail: 'E-mail', userPassword: 'Password',

@@ -20,7 +20,10 @@ const TABS = ['channels', 'templates', 'staff'] as const;
 const CHANNEL_TYPES = ['whatsapp', 'telegram', 'facebook', 'instagram'];
 const PROVIDERS = ['meta', 'twilio', 'telegram', 'messenger', 'instagram', 'sandbox'];
 // Every event notifies by default except a completed step (SPEC §6).
-const DEFAULT_OFF = new Set(['production.step.completed']);
+// As the service has it: these switches are off until the shop turns them on.
+const DEFAULT_OFF = new Set(['production.step.completed', 'message.auto_reply']);
+// Asking which product goes out with the order acknowledgement and follows its switch.
+const NO_SWITCH = new Set(['lead.ask_which']);
 
 export function Settings() {
   const [tab, setTab] = useState<(typeof TABS)[number]>('channels');
@@ -120,7 +123,7 @@ function ChannelForm({ c, events, onDone }: { c?: Channel; events: string[]; onD
       <label class="check"><input type="checkbox" checked={active} onChange={(e) => setActive((e.currentTarget as HTMLInputElement).checked)} /> {t.settings.active}</label>
       <fieldset>
         <legend>{t.settings.notifications}</legend>
-        {events.map((e) => (
+        {events.filter((e) => !NO_SWITCH.has(e)).map((e) => (
           <label class="check" key={e}><input type="checkbox" checked={on(e)} onChange={(x) => setSwitches({ ...switches, [e]: (x.currentTarget as HTMLInputElement).checked })} /> {t.settings.events[e] ?? e}</label>
         ))}
       </fieldset>
