@@ -28,6 +28,7 @@ import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
 import { conversationRoutes } from './modules/social/conversations/conversations.routes.js';
 import { streamRoutes } from './modules/social/conversations/stream.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(conversationRoutes);
       await api.register(streamRoutes);
       await api.register(webhookRoutes);
+      await api.register(auditRoutes);
     },
     { prefix: '/api/v1' },
   );
