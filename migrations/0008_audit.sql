@@ -32,16 +32,17 @@ ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_log USING (business_id = app_business_id()) WITH CHECK (business_id = app_business_id());
 GRANT SELECT, INSERT ON audit_log TO karigar_app;
 
--- ---- attempts per client address ----
+-- ---- attempts per client address (and sign-ups per email) ----
 -- Global, like login_attempts: counted before any business is known, in the database so every API
--- process sees the same count. `action` is 'login' (wrong passwords) or 'register' (every attempt).
--- A fixed window: once `attempts` passes the limit, the address waits for the window to end.
-CREATE TABLE address_attempts (
-  address            text NOT NULL,
+-- process sees the same count. `key` is a client address ('ip:203.0.113.7', an IPv6 /64) or an
+-- email ('email:asha@example.com'); `action` is 'login' (wrong passwords) or 'register' (every
+-- try). A fixed window: once `attempts` passes the limit, the key waits for the window to end.
+CREATE TABLE attempt_counts (
+  key                text NOT NULL,
   action             text NOT NULL CHECK (action IN ('login', 'register')),
   attempts           integer NOT NULL DEFAULT 0,
   window_started_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (address, action)
+  PRIMARY KEY (key, action)
 );
-CREATE INDEX address_attempts_old ON address_attempts (window_started_at);
-GRANT SELECT, INSERT, UPDATE, DELETE ON address_attempts TO karigar_app;
+CREATE INDEX attempt_counts_old ON attempt_counts (window_started_at);
+GRANT SELECT, INSERT, UPDATE, DELETE ON attempt_counts TO karigar_app;

@@ -60,6 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Behind a reverse proxy the client's address is in X-Forwarded-For, believed only when told to.
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -83,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerObservability(app);
-  registerAuth(app, deps.config.jwtSecret);
+  registerAuth(app, deps.config.jwtSecret, deps.config.jwtPreviousSecret);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

@@ -117,8 +117,12 @@ async function currentPrincipal(db: Database, p: Principal): Promise<Principal |
   return user?.is_active ? { ...p, role: user.role } : undefined;
 }
 
-/** Every /api route states its permission in config.auth; a route that forgets is refused. */
-export function registerAuth(app: FastifyInstance, secret: Buffer) {
+/**
+ * Every /api route states its permission in config.auth; a route that forgets is refused. Tokens
+ * signed with `previous` (the secret before a rotation) are accepted until their own expiry, so
+ * rotating JWT_SECRET signs nobody out; new tokens are signed with `secret` only.
+ */
+export function registerAuth(app: FastifyInstance, secret: Buffer, previous?: Buffer) {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/')) return;
@@ -126,7 +130,7 @@ export function registerAuth(app: FastifyInstance, secret: Buffer) {
     if (rule === 'public') return;
     if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const signed = m ? verifyToken(m[1], secret) : undefined;
+    const signed = m ? (verifyToken(m[1], secret) ?? (previous && verifyToken(m[1], previous))) : undefined;
     const principal = signed && (await currentPrincipal(req.server.deps.db, signed));
     if (!principal) throw unauthorized();
     req.principal = principal;

@@ -5,6 +5,7 @@ import type { Database } from '../../platform/db.js';
 import { DUMMY_HASH, hashPassword, signToken, verifyPassword, type UserRole } from '../../platform/auth.js';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.js';
 import { checkPasswordAttempt } from './password-attempts.js';
+import { addressKey, countAttempt, forgiveAttempt, LOGIN_WINDOW_SECONDS, REGISTER_WINDOW_SECONDS, REGISTRATIONS_PER_EMAIL } from './attempt-limits.js';
 import { withoutTenant, withTenant, type Tx } from '../../platform/tenancy.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import type { Ctx } from '../context.js';
@@ -48,7 +49,10 @@ function session(config: Config, user: any, business: any) {
   return { token, user, business };
 }
 
-export async function registerBusiness(db: Database, config: Config, input: RegisterInput) {
+/** `address` is the client's (req.ip): sign-ups are limited per address and per email. */
+export async function registerBusiness(db: Database, config: Config, input: RegisterInput, address: string) {
+  await countAttempt(db, addressKey(address), 'register', config.registrationsPerAddress, REGISTER_WINDOW_SECONDS);
+  await countAttempt(db, `email:${input.email.trim().toLowerCase()}`, 'register', REGISTRATIONS_PER_EMAIL, REGISTER_WINDOW_SECONDS);
   if (input.timezone) checkTimezone(input.timezone);
   const businessId = randomUUID();
   return withTenant(db, businessId, async (tx) => {
@@ -68,10 +72,16 @@ export async function registerBusiness(db: Database, config: Config, input: Regi
   });
 }
 
-export async function login(db: Database, config: Config, email: string, password: string) {
+/**
+ * Signs in under two limits: wrong passwords per email (password-attempts.ts) and per client
+ * address (`address`, req.ip), so guesses spread over many emails from one address are refused too.
+ */
+export async function login(db: Database, config: Config, email: string, password: string, address: string) {
   const key = email.trim().toLowerCase();
   const wrong = () => unauthorized('Wrong email or password');
-  return checkPasswordAttempt(db, key, async () => {
+  const from = addressKey(address);
+  await countAttempt(db, from, 'login', config.loginAttemptsPerAddress, LOGIN_WINDOW_SECONDS);
+  const signedIn = await checkPasswordAttempt(db, key, async () => {
     const found = await withoutTenant(db, (tx) =>
       tx.query<{ business_id: string; user_id: string }>(`SELECT business_id, user_id FROM user_logins WHERE email = $1`, [key]),
     );
@@ -90,6 +100,8 @@ export async function login(db: Database, config: Config, email: string, passwor
       return session(config, user, b.rows[0]);
     });
   }, wrong);
+  await forgiveAttempt(db, from, 'login');
+  return signedIn;
 }
 
 export async function me(ctx: Ctx) {
