@@ -73,7 +73,10 @@ test('only an admin changes users, within the business, and the last active admi
     call(t.app, 'PATCH', `/users/${manager.user.id}`, { token: shop.token, body: { role: 'sales' } }),
     call(t.app, 'PATCH', `/users/${shop.user.id}`, { token: manager.token, body: { is_active: false } }),
   ]);
-  assert.deepEqual([a.status, b.status].sort(), [200, 409]);
+  // The loser is refused by the rule (409), or — when the winner's demotion commits before the
+  // loser's request is authorised — already as a non-admin (403).
+  const statuses = [a.status, b.status].sort();
+  assert.ok(statuses[0] === 200 && [403, 409].includes(statuses[1]), statuses.join(','));
   const admins = ok(await call(t.app, 'GET', '/users?role=admin&is_active=true', { token: a.status === 200 ? shop.token : manager.token })).data;
   assert.equal(admins.length, 1);
 });
