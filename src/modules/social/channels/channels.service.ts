@@ -17,7 +17,7 @@ import { businessCountry } from '../../customers/customers.service.js';
 
 export const CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
-const SECRET_FIELDS = ['api_key', 'api_secret', 'webhook_secret'] as const;
+export const SECRET_FIELDS = ['api_key', 'api_secret', 'webhook_secret'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 
 export interface ChannelInput {
@@ -114,7 +114,8 @@ function normaliseAddress(type: ChannelType, phone: string | null | undefined, c
   return e164;
 }
 
-const ctxFor = (id: string, field: SecretField) => `social_channels:${id}:${field}`;
+/** The associated data that binds a ciphertext to its channel and field. */
+export const ctxFor = (id: string, field: SecretField) => `social_channels:${id}:${field}`;
 
 export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_type: ChannelType }) {
   const settings = { ...(input.settings ?? {}) };
