@@ -8,6 +8,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseKey } from '../src/config.js';
 import { openDatabase } from '../src/platform/db.js';
+import { migrate } from '../src/platform/migrations.js';
 import { rotateSecretsKey } from '../src/modules/social/channels/rotate-key.js';
 
 const USAGE = `usage: npm run rotate-secrets-key -- --new-key <64 hex characters | base64 of 32 bytes>
@@ -37,7 +38,10 @@ const i = args.findIndex((a) => a === '--new-key' || a.startsWith('--new-key='))
 const given = i < 0 ? undefined : args[i].includes('=') ? args[i].slice('--new-key='.length) : args[i + 1];
 const newKey = given !== undefined ? parseKey(given.trim()) : config.newSecretsKey;
 if (!newKey) fail(given !== undefined ? `--new-key must be 32 bytes as 64 hex characters or base64\n\n${USAGE}` : USAGE);
-if (newKey.equals(config.secretsKey)) fail('The new key is the current key: nothing to do.');
+if (newKey.equals(config.secretsKey)) {
+  console.log('The new key is the current key already: nothing to do.');
+  process.exit(0);
+}
 
 // The new key is on disk before any secret is encrypted under it, so an interruption cannot lose it.
 const pending = config.secretsKeyFile ? `${config.secretsKeyFile}.new` : undefined;
@@ -45,6 +49,7 @@ if (pending) writeFileSync(pending, newKey.toString('hex') + '\n', { mode: 0o600
 
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
 try {
+  await migrate(db, (line) => console.log(line)); // as `npm start` would: the tables are those this version knows
   const report = await rotateSecretsKey(db, config.secretsKey, newKey, (line) => console.log(line));
   console.log(`${report.businesses} business(es), ${report.channels} channel(s): ${report.rotated} secret(s) re-encrypted, `
     + `${report.already} already under the new key, ${report.unreadable.length} under neither key`);
