@@ -30,6 +30,7 @@ import { conversationRoutes } from './modules/social/conversations/conversations
 import { streamRoutes } from './modules/social/conversations/stream.routes.js';
 import { sessionRoutes } from './modules/users/session.routes.js';
 import { registerConsole } from './platform/console.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Behind a reverse proxy the client's address is in X-Forwarded-For, believed only when told to.
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -86,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerObservability(app);
-  registerAuth(app, deps.config.jwtSecret);
+  registerAuth(app, deps.config.jwtSecret, deps.config.jwtPreviousSecret);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -116,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(conversationRoutes);
       await api.register(streamRoutes);
       await api.register(webhookRoutes);
+      await api.register(auditRoutes);
     },
     { prefix: '/api/v1' },
   );

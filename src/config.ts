@@ -2,6 +2,7 @@
 // with the full list of bad keys rather than failing later on first use.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -12,7 +13,19 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   jwtSecret: Buffer;
+  /** The secret before the last rotation: its tokens are still accepted until they expire. */
+  jwtPreviousSecret: Buffer | undefined;
   secretsKey: Buffer;
+  /** Where secretsKey was read from when it was generated into DATA_DIR (undefined: SECRETS_KEY). */
+  secretsKeyFile: string | undefined;
+  /** NEW_SECRETS_KEY: the key `npm run rotate-secrets-key` re-encrypts channel secrets under. */
+  newSecretsKey: Buffer | undefined;
+  /** Fastify's trustProxy: whether (and which) X-Forwarded-For gives the client's address. */
+  trustProxy: boolean | string[];
+  /** Wrong passwords one client address may send per 15 minutes (across all emails). */
+  loginAttemptsPerAddress: number;
+  /** Sign-ups one client address may try per hour. */
+  registrationsPerAddress: number;
   publicBaseUrl: string;
   metaGraphApiUrl: string;
   twilioApiUrl: string;
@@ -60,6 +73,18 @@ function keyFile(dataDir: string, name: string): Buffer {
   return key;
 }
 
+/** "true"/"false", or the proxies' addresses ("127.0.0.1,10.0.0.0/8"); undefined when malformed. */
+function parseTrustProxy(v: string): boolean | string[] | undefined {
+  if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+  const valid = list.every((a) => {
+    const [ip, bits, extra] = a.split('/');
+    const kind = isIP(ip);
+    return kind !== 0 && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (kind === 4 ? 32 : 128)));
+  });
+  return list.length && valid ? list : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const str = (k: string, d: string) => (env[k] === undefined || env[k] === '' ? d : String(env[k]));
@@ -93,11 +118,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsKey = parseKey(env.SECRETS_KEY);
     if (!secretsKey) problems.push('SECRETS_KEY must be 32 bytes as 64 hex characters or base64');
   }
+  let newSecretsKey: Buffer | undefined;
+  if (env.NEW_SECRETS_KEY) {
+    newSecretsKey = parseKey(env.NEW_SECRETS_KEY);
+    if (!newSecretsKey) problems.push('NEW_SECRETS_KEY must be 32 bytes as 64 hex characters or base64');
+  }
   let jwtSecret: Buffer | undefined;
   if (env.JWT_SECRET) {
     jwtSecret = Buffer.from(env.JWT_SECRET, 'utf8');
     if (jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
   }
+  let jwtPreviousSecret: Buffer | undefined;
+  if (env.JWT_PREVIOUS_SECRET) {
+    jwtPreviousSecret = Buffer.from(env.JWT_PREVIOUS_SECRET, 'utf8');
+    if (jwtPreviousSecret.length < 32) problems.push('JWT_PREVIOUS_SECRET must be at least 32 characters');
+    if (!env.JWT_SECRET) problems.push('JWT_PREVIOUS_SECRET needs JWT_SECRET (the new secret) set too');
+    else if (env.JWT_PREVIOUS_SECRET === env.JWT_SECRET) problems.push('JWT_PREVIOUS_SECRET must differ from JWT_SECRET');
+  }
+
+  const trustProxy = parseTrustProxy(str('TRUST_PROXY', 'false'));
+  if (trustProxy === undefined) problems.push('TRUST_PROXY must be true, false, or a comma-separated list of proxy addresses (CIDR allowed)');
+  const limit = (k: string, d: number) => {
+    const n = Number(str(k, String(d)));
+    if (!Number.isInteger(n) || n < 1) problems.push(`${k} must be a positive integer`);
+    return n;
+  };
+  const loginAttemptsPerAddress = limit('LOGIN_ATTEMPTS_PER_ADDRESS', 50);
+  const registrationsPerAddress = limit('REGISTRATIONS_PER_ADDRESS', 20);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -106,7 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl,
     jwtSecret: jwtSecret ?? keyFile(dataDir, 'jwt-secret'),
+    jwtPreviousSecret,
     secretsKey: secretsKey ?? keyFile(dataDir, 'secrets-key'),
+    secretsKeyFile: secretsKey ? undefined : join(dataDir, 'secrets-key'),
+    newSecretsKey,
+    trustProxy: trustProxy!,
+    loginAttemptsPerAddress,
+    registrationsPerAddress,
     publicBaseUrl: urls.PUBLIC_BASE_URL.replace(/\/$/, ''),
     metaGraphApiUrl: urls.META_GRAPH_API_URL.replace(/\/$/, ''),
     twilioApiUrl: urls.TWILIO_API_URL.replace(/\/$/, ''),

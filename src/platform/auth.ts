@@ -117,8 +117,12 @@ async function currentPrincipal(db: Database, p: Principal): Promise<Principal |
   return user?.is_active ? { ...p, role: user.role } : undefined;
 }
 
-/** Every /api route states its permission in config.auth; a route that forgets is refused. */
-export function registerAuth(app: FastifyInstance, secret: Buffer) {
+/**
+ * Every /api route states its permission in config.auth; a route that forgets is refused. Tokens
+ * signed with `previous` (the secret before a rotation) are accepted until their own expiry, so
+ * rotating JWT_SECRET signs nobody out; new tokens are signed with `secret` only.
+ */
+export function registerAuth(app: FastifyInstance, secret: Buffer, previous?: Buffer) {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/')) return;
@@ -128,7 +132,8 @@ export function registerAuth(app: FastifyInstance, secret: Buffer) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const cookie = req.headers.authorization === undefined ? sessionCookie(req) : undefined;
     const token = m?.[1] ?? cookie;
-    const signed = token ? verifyToken(token, secret) : undefined;
+    // A token signed with the previous JWT secret counts until its own expiry (key rotation).
+    const signed = token ? (verifyToken(token, secret) ?? (previous && verifyToken(token, previous)) ?? undefined) : undefined;
     const principal = signed && (await currentPrincipal(req.server.deps.db, signed));
     if (!principal) throw unauthorized();
     if (cookie !== undefined) checkSameOrigin(req);

@@ -59,6 +59,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     JWT_SECRET: randomBytes(32).toString('hex'),
     SECRETS_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
+    // Every test request comes from 127.0.0.1: per-address limits are tested where they are set low.
+    LOGIN_ATTEMPTS_PER_ADDRESS: '1000000',
+    REGISTRATIONS_PER_ADDRESS: '1000000',
     ...overrides,
   });
 }

@@ -3,8 +3,9 @@
 import { badRequest, conflict, notFound } from '../../platform/errors.js';
 import { toMoney } from '../../platform/money.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
-import { withTenant } from '../../platform/tenancy.js';
+import { withTenant, type Tx } from '../../platform/tenancy.js';
 import type { Ctx } from '../context.js';
+import { diff, moneyFormatter, recordAudit } from '../audit/index.js';
 
 const COLS = 'p.id, p.name, p.sku, p.price, p.production_steps, p.archived_at IS NOT NULL AS archived, p.archived_at';
 
@@ -37,7 +38,14 @@ export async function createProduct(ctx: Ctx, input: ProductInput & { name: stri
       `INSERT INTO products AS p (business_id, name, sku, price, production_steps) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLS}`,
       [ctx.principal.businessId, name, input.sku?.trim() || null, price, cleanSteps(input.production_steps ?? [])],
     );
-    return r.rows[0];
+    const p = r.rows[0];
+    const money = await moneyFormatter(tx);
+    await recordAudit(tx, ctx, {
+      action: 'product.created', entity_type: 'product', entity_id: p.id,
+      summary: `added the product ${p.name} at ${money(p.price)}`,
+      changes: { name: [null, p.name], price: [null, p.price] },
+    });
+    return p;
   }));
 }
 
@@ -47,10 +55,12 @@ export async function updateProduct(ctx: Ctx, id: string, input: ProductInput) {
   const name = input.name === undefined ? null : cleanName(input.name);
   if (name === '') throw badRequest('Invalid name', [{ field: 'name', message: 'must not be blank' }]);
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
-    const cur = await tx.query<{ archived_at: string | null }>(`SELECT archived_at FROM products WHERE id = $1 FOR UPDATE`, [id]);
-    if (!cur.rows[0]) throw notFound('Product');
-    if (cur.rows[0].archived_at) throw conflict('This product is archived and cannot be changed', 'product_archived');
-    return uniqueOr409(input, async () => {
+    const cur = await tx.query<{ archived_at: string | null; name: string; sku: string | null; price: string; production_steps: string[] }>(
+      `SELECT archived_at, name, sku, price, production_steps FROM products WHERE id = $1 FOR UPDATE`, [id]);
+    const before = cur.rows[0];
+    if (!before) throw notFound('Product');
+    if (before.archived_at) throw conflict('This product is archived and cannot be changed', 'product_archived');
+    const updated = await uniqueOr409(input, async () => {
       const r = await tx.query(
         `UPDATE products p SET
            name = coalesce($2, p.name),
@@ -63,16 +73,49 @@ export async function updateProduct(ctx: Ctx, id: string, input: ProductInput) {
       );
       return r.rows[0];
     });
+    await auditProductChange(tx, ctx, before, updated);
+    return updated;
   });
+}
+
+/** One entry for a new price (the change owners ask about most), one for the other fields. */
+async function auditProductChange(tx: Tx, ctx: Ctx, before: Record<string, any>, after: Record<string, any>) {
+  const money = await moneyFormatter(tx);
+  if (before.price !== after.price) {
+    await recordAudit(tx, ctx, {
+      action: 'product.price_changed', entity_type: 'product', entity_id: after.id,
+      summary: `changed the price of ${before.name} from ${money(before.price)} to ${money(after.price)}`,
+      changes: { price: [before.price, after.price] },
+    });
+  }
+  const other = diff(before, after, ['name', 'sku', 'production_steps']);
+  const what: Record<string, string> = { name: 'name', sku: 'SKU', production_steps: 'production steps' };
+  if (Object.keys(other).length) {
+    const said = Object.entries(other).map(([f, [, to]]) =>
+      `${what[f]} to ${f === 'production_steps' ? (to as string[]).join(', ') || 'none' : to ?? 'none'}`);
+    await recordAudit(tx, ctx, {
+      action: 'product.changed', entity_type: 'product', entity_id: after.id,
+      summary: `changed ${before.name}: ${said.join('; ')}`,
+      changes: other,
+    });
+  }
 }
 
 /** Archives: gone from the catalog, ordering and new sales; kept on the sales that have it. Archiving twice is harmless. */
 export async function archiveProduct(ctx: Ctx, id: string) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const cur = await tx.query<{ archived_at: string | null }>(`SELECT archived_at FROM products WHERE id = $1 FOR UPDATE`, [id]);
+    if (!cur.rows[0]) throw notFound('Product');
     const r = await tx.query(
       `UPDATE products p SET archived_at = coalesce(p.archived_at, now()) WHERE p.id = $1 RETURNING ${COLS}`, [id]);
-    if (!r.rows[0]) throw notFound('Product');
-    return r.rows[0];
+    const product = r.rows[0];
+    if (!cur.rows[0].archived_at) {
+      await recordAudit(tx, ctx, {
+        action: 'product.archived', entity_type: 'product', entity_id: id,
+        summary: `archived the product ${product.name}`, changes: { archived: [false, true] },
+      });
+    }
+    return product;
   });
 }
 

@@ -8,6 +8,7 @@ import { withTenant, type Tx } from '../../platform/tenancy.js';
 import { nextNumber } from '../../platform/numbering.js';
 import { cancelProductionOrderForSale, createProductionOrderForSale } from '../production/index.js';
 import type { Ctx } from '../context.js';
+import { moneyFormatter, recordAudit } from '../audit/index.js';
 
 export interface SaleItemInput { product_id: string; quantity: number; unit_price?: string | number }
 export type Fulfilment = 'pickup' | 'delivery';
@@ -180,6 +181,14 @@ export async function cancelSale(ctx: Ctx, id: string) {
     if (sale.paid) throw conflict('This sale has payments; it cannot be cancelled', 'sale_has_payments');
     await tx.query(`UPDATE sales SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, [id]);
     const order = await cancelProductionOrderForSale(tx, id);
+    const money = await moneyFormatter(tx);
+    const customer = await tx.query<{ name: string }>(`SELECT name FROM customers WHERE id = $1`, [sale.customer_id]);
+    await recordAudit(tx, ctx, {
+      action: 'sale.cancelled', entity_type: 'sale', entity_id: id,
+      summary: `cancelled ${sale.invoice_no ? `sale ${sale.invoice_no}` : 'a draft sale'} of ${money(sale.total)} for ${customer.rows[0]?.name ?? 'a customer'}`
+        + (order ? ` and its production order ${order.order_no}` : ''),
+      changes: { status: [sale.status, 'cancelled'] },
+    });
     if (sale.status === 'final' || sale.source !== 'pos') {
       await recordEvent(tx, businessId, 'order.cancelled', {
         sale_id: id, invoice_no: sale.invoice_no, total: sale.total, customer_id: sale.customer_id,

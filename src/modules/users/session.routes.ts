@@ -25,7 +25,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     checkSameOrigin(req);
-    const { token, user, business } = await users.login(db, config, req.body.email, req.body.password);
+    const { token, user, business } = await users.login(db, config, req.body.email, req.body.password, req.ip);
     setCookie(reply, token, config.tokenTtlSeconds, secure);
     return { user, business };
   });

@@ -12,12 +12,12 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/auth/register', {
     config: { auth: 'public' },
     schema: { tags: ['auth'], summary: 'Create a business and its admin', security: [], body: RegisterBody, response: { 201: Session } },
-  }, async (req, reply) => reply.status(201).send(await users.registerBusiness(db, config, req.body)));
+  }, async (req, reply) => reply.status(201).send(await users.registerBusiness(db, config, req.body, req.ip)));
 
   app.post('/auth/login', {
     config: { auth: 'public' },
     schema: { tags: ['auth'], summary: 'Sign in', security: [], body: LoginBody, response: { 200: Session } },
-  }, async (req) => users.login(db, config, req.body.email, req.body.password));
+  }, async (req) => users.login(db, config, req.body.email, req.body.password, req.ip));
 
   app.get('/me', {
     config: { auth: 'authenticated' },

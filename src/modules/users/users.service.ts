@@ -5,9 +5,11 @@ import type { Database } from '../../platform/db.js';
 import { DUMMY_HASH, hashPassword, signToken, verifyPassword, type UserRole } from '../../platform/auth.js';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.js';
 import { checkPasswordAttempt } from './password-attempts.js';
+import { addressKey, countAttempt, forgiveAttempt, LOGIN_WINDOW_SECONDS, REGISTER_WINDOW_SECONDS, REGISTRATIONS_PER_EMAIL } from './attempt-limits.js';
 import { withoutTenant, withTenant, type Tx } from '../../platform/tenancy.js';
 import { cursorClause, decodeCursor, page } from '../../platform/pagination.js';
 import type { Ctx } from '../context.js';
+import { recordAudit } from '../audit/index.js';
 
 const BUSINESS_COLS = 'id, name, currency, locale, country, timezone';
 const USER_COLS = 'id, name, email, role, is_active';
@@ -47,7 +49,10 @@ function session(config: Config, user: any, business: any) {
   return { token, user, business };
 }
 
-export async function registerBusiness(db: Database, config: Config, input: RegisterInput) {
+/** `address` is the client's (req.ip): sign-ups are limited per address and per email. */
+export async function registerBusiness(db: Database, config: Config, input: RegisterInput, address: string) {
+  await countAttempt(db, addressKey(address), 'register', config.registrationsPerAddress, REGISTER_WINDOW_SECONDS);
+  await countAttempt(db, `email:${input.email.trim().toLowerCase()}`, 'register', REGISTRATIONS_PER_EMAIL, REGISTER_WINDOW_SECONDS);
   if (input.timezone) checkTimezone(input.timezone);
   const businessId = randomUUID();
   return withTenant(db, businessId, async (tx) => {
@@ -58,14 +63,25 @@ export async function registerBusiness(db: Database, config: Config, input: Regi
       [businessId, input.business_name.trim(), input.currency ?? null, input.locale ?? null, input.country ?? null, input.timezone ?? null],
     );
     const user = await insertUser(tx, businessId, { ...input, role: 'admin' });
+    await recordAudit(tx, { principal: { userId: user.id, businessId, role: 'admin' } }, {
+      action: 'business.registered', entity_type: 'user', entity_id: user.id,
+      summary: `registered ${b.rows[0].name} and became its admin (${user.email})`,
+      changes: { role: [null, 'admin'] },
+    });
     return session(config, user, b.rows[0]);
   });
 }
 
-export async function login(db: Database, config: Config, email: string, password: string) {
+/**
+ * Signs in under two limits: wrong passwords per email (password-attempts.ts) and per client
+ * address (`address`, req.ip), so guesses spread over many emails from one address are refused too.
+ */
+export async function login(db: Database, config: Config, email: string, password: string, address: string) {
   const key = email.trim().toLowerCase();
   const wrong = () => unauthorized('Wrong email or password');
-  return checkPasswordAttempt(db, key, async () => {
+  const from = addressKey(address);
+  await countAttempt(db, from, 'login', config.loginAttemptsPerAddress, LOGIN_WINDOW_SECONDS);
+  const signedIn = await checkPasswordAttempt(db, key, async () => {
     const found = await withoutTenant(db, (tx) =>
       tx.query<{ business_id: string; user_id: string }>(`SELECT business_id, user_id FROM user_logins WHERE email = $1`, [key]),
     );
@@ -84,6 +100,8 @@ export async function login(db: Database, config: Config, email: string, passwor
       return session(config, user, b.rows[0]);
     });
   }, wrong);
+  await forgiveAttempt(db, from, 'login');
+  return signedIn;
 }
 
 export async function me(ctx: Ctx) {
@@ -96,7 +114,15 @@ export async function me(ctx: Ctx) {
 }
 
 export async function createUser(ctx: Ctx, input: { name: string; email: string; password: string; role: UserRole }) {
-  return withTenant(ctx.db, ctx.principal.businessId, (tx) => insertUser(tx, ctx.principal.businessId, input));
+  return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const user = await insertUser(tx, ctx.principal.businessId, input);
+    await recordAudit(tx, ctx, {
+      action: 'user.created', entity_type: 'user', entity_id: user.id,
+      summary: `added ${user.name} (${user.email}) as ${ROLE_WORDS[user.role as UserRole]}`,
+      changes: { role: [null, user.role], is_active: [null, true] },
+    });
+    return user;
+  });
 }
 
 export async function listUsers(ctx: Ctx, q: { limit?: number; cursor?: string; role?: string; is_active?: boolean }) {
@@ -125,7 +151,7 @@ export async function updateUser(ctx: Ctx, id: string, input: { name?: string; r
     // Every active admin's row is locked, in one order: two admins demoting each other at once take
     // turns, and the second sees that only one admin is left.
     const admins = await tx.query<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE`);
-    const cur = await tx.query<{ role: UserRole; is_active: boolean }>(`SELECT role, is_active FROM users WHERE id = $1 FOR UPDATE`, [id]);
+    const cur = await tx.query<{ role: UserRole; is_active: boolean; name: string }>(`SELECT role, is_active, name FROM users WHERE id = $1 FOR UPDATE`, [id]);
     const user = cur.rows[0];
     if (!user) throw notFound('User');
     const losesAdmin = user.role === 'admin' && user.is_active && ((input.role !== undefined && input.role !== 'admin') || input.is_active === false);
@@ -136,6 +162,7 @@ export async function updateUser(ctx: Ctx, id: string, input: { name?: string; r
       `UPDATE users SET name = coalesce($2, name), role = coalesce($3, role), is_active = coalesce($4, is_active), updated_at = now()
        WHERE id = $1 RETURNING ${USER_COLS}`,
       [id, name, input.role ?? null, input.is_active ?? null]);
+    await auditUserChange(tx, ctx, user, r.rows[0]);
     return r.rows[0];
   });
 }
@@ -152,8 +179,34 @@ export async function changePassword(ctx: Ctx, input: { current_password: string
   const hash = await hashPassword(input.new_password);
   await checkPasswordAttempt(ctx.db, user.email, async () => {
     if (!(await verifyPassword(input.current_password, user.password_hash))) return null;
-    await withTenant(ctx.db, ctx.principal.businessId, (tx) =>
-      tx.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [ctx.principal.userId, hash]));
+    await withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+      await tx.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [ctx.principal.userId, hash]);
+      await recordAudit(tx, ctx, {
+        action: 'user.password_changed', entity_type: 'user', entity_id: ctx.principal.userId, summary: 'changed their password',
+      });
+    });
     return true;
   }, () => new AppError(400, 'wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is not your current password' }]));
+}
+
+const ROLE_WORDS: Record<UserRole, string> = {
+  admin: 'an admin', manager: 'a manager', sales: 'a salesperson', production_worker: 'a production worker',
+};
+
+/** One entry per kind of change: a role, the account switched off or on, a new name. */
+async function auditUserChange(tx: Tx, ctx: Ctx, before: { role: UserRole; is_active: boolean; name: string }, after: { id: string; role: UserRole; is_active: boolean; name: string }) {
+  const entry = (action: string, summary: string, changes: Record<string, [unknown, unknown]>) =>
+    recordAudit(tx, ctx, { action, entity_type: 'user', entity_id: after.id, summary, changes });
+  if (before.role !== after.role) {
+    await entry('user.role_changed', `changed ${after.name}'s role from ${ROLE_WORDS[before.role].replace(/^an? /, '')} to ${ROLE_WORDS[after.role].replace(/^an? /, '')}`,
+      { role: [before.role, after.role] });
+  }
+  if (before.is_active !== after.is_active) {
+    await entry(after.is_active ? 'user.reactivated' : 'user.deactivated',
+      after.is_active ? `reactivated ${after.name}'s account` : `deactivated ${after.name}'s account (signed out at once)`,
+      { is_active: [before.is_active, after.is_active] });
+  }
+  if (before.name !== after.name) {
+    await entry('user.renamed', `renamed ${before.name} to ${after.name}`, { name: [before.name, after.name] });
+  }
 }

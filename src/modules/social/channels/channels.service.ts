@@ -12,11 +12,12 @@ import { createProvider, missingCredentials, providerNameFor, type CheckResult, 
 import { redact } from '../providers/http.js';
 import { isTemplateEvent, isTemplateVariable } from '../templates/templates.js';
 import type { Ctx } from '../../context.js';
+import { recordAudit } from '../../audit/index.js';
 import { businessCountry } from '../../customers/customers.service.js';
 
 export const CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
-const SECRET_FIELDS = ['api_key', 'api_secret', 'webhook_secret'] as const;
+export const SECRET_FIELDS = ['api_key', 'api_secret', 'webhook_secret'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 
 export interface ChannelInput {
@@ -113,7 +114,8 @@ function normaliseAddress(type: ChannelType, phone: string | null | undefined, c
   return e164;
 }
 
-const ctxFor = (id: string, field: SecretField) => `social_channels:${id}:${field}`;
+/** The associated data that binds a ciphertext to its channel and field. */
+export const ctxFor = (id: string, field: SecretField) => `social_channels:${id}:${field}`;
 
 export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_type: ChannelType }) {
   const settings = { ...(input.settings ?? {}) };
@@ -136,8 +138,77 @@ export async function createChannel(ctx: Ctx, input: ChannelInput & { channel_ty
         gap?.status ?? 'active', gap?.reason ?? null],
     );
     await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
-    return present(ctx, r.rows[0]);
+    const ch = r.rows[0];
+    const secrets = SECRET_FIELDS.filter((f) => input[f]);
+    await recordAudit(tx, ctx, {
+      action: 'channel.created', entity_type: 'channel', entity_id: id,
+      summary: `connected the ${channelLabel(ch)} (${providerNameFor(ch)})${ch.is_active ? '' : ', switched off'}`
+        + (secrets.length ? `, with ${secrets.map((f) => SECRET_LABEL[f]).join(', ')}` : ''),
+      changes: {
+        phone_number: [null, ch.phone_number], account_id: [null, ch.account_id], is_active: [null, ch.is_active],
+        ...Object.fromEntries(secrets.map((f) => [f, [null, 'set']])),
+      },
+    });
+    return present(ctx, ch);
   });
+}
+
+const TYPE_LABEL: Record<ChannelType, string> = { whatsapp: 'WhatsApp', facebook: 'Messenger', instagram: 'Instagram', telegram: 'Telegram' };
+const SECRET_LABEL: Record<SecretField, string> = { api_key: 'the access token (api_key)', api_secret: 'the API secret (api_secret)', webhook_secret: 'the webhook secret (webhook_secret)' };
+
+/** "WhatsApp channel +15551234567": how the owner recognises a channel in the audit trail. */
+function channelLabel(ch: { channel_type: ChannelType; phone_number: string | null; account_id: string | null }) {
+  const address = ch.phone_number ?? ch.account_id;
+  return `${TYPE_LABEL[ch.channel_type]} channel${address ? ` ${address}` : ''}`;
+}
+
+/** Settings one level deep ("notifications.order.ready"); the verify token is a shared secret: changed, never shown. */
+function settingsChanges(before: Record<string, any>, after: Record<string, any>): Record<string, [unknown, unknown]> {
+  const flat = (s: Record<string, any>) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(s ?? {})) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = JSON.stringify(v2);
+      else out[k] = JSON.stringify(v);
+    }
+    return out;
+  };
+  const a = flat(before), b = flat(after);
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (a[k] === b[k]) continue;
+    changes[k] = k === 'verify_token'
+      ? [a[k] === undefined ? null : 'set', b[k] === undefined ? null : 'replaced']
+      : [a[k] === undefined ? null : JSON.parse(a[k]), b[k] === undefined ? null : JSON.parse(b[k])];
+  }
+  return changes;
+}
+
+/** One entry per kind of change, so switching a channel off or rotating a secret stands out. */
+async function auditChannelChange(tx: Tx, ctx: Ctx, cur: Record<string, any>, ch: Record<string, any>, input: ChannelInput, settings: Record<string, [unknown, unknown]>) {
+  const label = channelLabel(ch as any);
+  const entry = (action: string, summary: string, changes: Record<string, [unknown, unknown]>) =>
+    recordAudit(tx, ctx, { action, entity_type: 'channel', entity_id: ch.id, summary, changes });
+  if (cur.is_active !== ch.is_active) {
+    await entry(ch.is_active ? 'channel.activated' : 'channel.deactivated',
+      `switched ${ch.is_active ? 'on' : 'off'} the ${label}`, { is_active: [cur.is_active, ch.is_active] });
+  }
+  const rotated = SECRET_FIELDS.filter((f) => input[f] !== undefined && (input[f] || cur[`has_${f}`])); // removing nothing is no change
+  if (rotated.length) {
+    const words = rotated.map((f) => `${input[f] ? (cur[`has_${f}`] ? 'replaced' : 'set') : 'removed'} ${SECRET_LABEL[f]}`);
+    await entry('channel.secrets_changed', `${words.join(', ')} of the ${label}`,
+      Object.fromEntries(rotated.map((f) => [f, [cur[`has_${f}`] ? 'set' : null, input[f] ? (cur[`has_${f}`] ? 'replaced' : 'set') : null]])));
+  }
+  const address: Record<string, [unknown, unknown]> = {};
+  for (const f of ['phone_number', 'account_id'] as const) if ((cur[f] ?? null) !== (ch[f] ?? null)) address[f] = [cur[f] ?? null, ch[f] ?? null];
+  if (Object.keys(address).length) {
+    await entry('channel.address_changed', `changed the ${Object.keys(address).map((f) => f.replace('_', ' ')).join(' and ')} of the ${label}`
+      + ` (${Object.values(address).map(([a, b]) => `${a ?? 'none'} → ${b ?? 'none'}`).join(', ')})`, address);
+  }
+  if (Object.keys(settings).length) {
+    const shown = Object.entries(settings).map(([k, [a, b]]) =>
+      k === 'verify_token' ? 'a new verify token' : `${k} ${a === null ? 'unset' : JSON.stringify(a)} → ${b === null ? 'unset' : JSON.stringify(b)}`);
+    await entry('channel.settings_changed', `changed the settings of the ${label}: ${shown.join('; ')}`, settings);
+  }
 }
 
 /**
@@ -156,7 +227,7 @@ async function syncRoutes(tx: Tx, businessId: string, ch: { id: string; channel_
 export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const cur = (await tx.query(
-      `SELECT channel_type, settings, status, account_id, api_key_enc IS NOT NULL AS has_api_key, api_secret_enc IS NOT NULL AS has_api_secret,
+      `SELECT channel_type, settings, status, account_id, phone_number, is_active, api_key_enc IS NOT NULL AS has_api_key, api_secret_enc IS NOT NULL AS has_api_secret,
          webhook_secret_enc IS NOT NULL AS has_webhook_secret FROM social_channels WHERE id = $1 FOR UPDATE`, [id])).rows[0];
     if (!cur) throw notFound('Channel');
     // Settings merge one level deep, so a switch can be flipped without resending the rest.
@@ -196,6 +267,7 @@ export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {
     }
     const r = await tx.query(`UPDATE social_channels SET ${sets.join(', ')} WHERE id = $1 RETURNING ${PUBLIC_COLS}`, params);
     await syncRoutes(tx, ctx.principal.businessId, r.rows[0]);
+    await auditChannelChange(tx, ctx, cur, r.rows[0], input, settingsChanges(cur.settings, merged));
     return present(ctx, r.rows[0]);
   });
 }

@@ -3,6 +3,7 @@
 import { badRequest } from '../../../platform/errors.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Ctx } from '../../context.js';
+import { recordAudit } from '../../audit/index.js';
 import { defaultTemplate, TEMPLATE_EVENTS, TEMPLATE_LOCALES, validateTemplate, type TemplateEvent, type TemplateLocale } from './templates.js';
 
 function view(event: TemplateEvent, locale: TemplateLocale, override?: { body: string; updated_at: Date }) {
@@ -27,24 +28,38 @@ export async function putTemplate(ctx: Ctx, event: TemplateEvent, locale: Templa
   const v = validateTemplate(body);
   if (!v.ok) throw badRequest('Invalid template', v.errors.map((message) => ({ field: 'body', message })));
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
+    const before = (await overrideOf(tx, event, locale, true))?.body ?? defaultTemplate(event, locale);
     const r = await tx.query(
       `INSERT INTO message_templates (business_id, event, locale, body) VALUES ($1, $2, $3, $4)
        ON CONFLICT (business_id, event, locale) DO UPDATE SET body = EXCLUDED.body, updated_at = now()
        RETURNING body, updated_at`,
       [ctx.principal.businessId, event, locale, body]);
+    if (before !== body) {
+      await recordAudit(tx, ctx, {
+        action: 'template.changed', entity_type: 'template', entity_id: `${event}/${locale}`,
+        summary: `changed the ${event} message (${locale})`, changes: { body: [before, body] },
+      });
+    }
     return view(event, locale, r.rows[0]);
   });
 }
 
 export async function resetTemplate(ctx: Ctx, event: TemplateEvent, locale: TemplateLocale) {
   return withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
-    await tx.query(`DELETE FROM message_templates WHERE event = $1 AND locale = $2`, [event, locale]);
+    const gone = await tx.query<{ body: string }>(`DELETE FROM message_templates WHERE event = $1 AND locale = $2 RETURNING body`, [event, locale]);
+    const def = defaultTemplate(event, locale);
+    if (gone.rows[0] && gone.rows[0].body !== def) {
+      await recordAudit(tx, ctx, {
+        action: 'template.reset', entity_type: 'template', entity_id: `${event}/${locale}`,
+        summary: `returned the ${event} message (${locale}) to the default`, changes: { body: [gone.rows[0].body, def] },
+      });
+    }
     return view(event, locale);
   });
 }
 
-async function overrideOf(tx: Tx, event: string, locale: string) {
-  return (await tx.query(`SELECT body, updated_at FROM message_templates WHERE event = $1 AND locale = $2`, [event, locale])).rows[0];
+async function overrideOf(tx: Tx, event: string, locale: string, forUpdate = false) {
+  return (await tx.query(`SELECT body, updated_at FROM message_templates WHERE event = $1 AND locale = $2${forUpdate ? ' FOR UPDATE' : ''}`, [event, locale])).rows[0];
 }
 
 /** The body to render for this business: its override, else the default. */
