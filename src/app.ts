@@ -11,7 +11,7 @@ import addFormatsPlugin from 'ajv-formats';
 const addFormats = ((addFormatsPlugin as any).default ?? addFormatsPlugin) as (ajv: Ajv) => Ajv;
 import type { Config } from './config.js';
 import type { Database } from './platform/db.js';
-import { registerErrorHandling } from './platform/errors.js';
+import { frameworkErrors, registerErrorHandling, rejectUnstorableText } from './platform/errors.js';
 import { registerAuth } from './platform/auth.js';
 import { genReqId, loggerOptions, registerObservability } from './platform/observability.js';
 import { pendingMigrations } from './platform/migrations.js';
@@ -59,6 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Bad percent-escapes, invalid UTF-8 and over-long path segments answer problem+json too.
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -71,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorate('deps', deps);
   registerErrorHandling(app);
+  rejectUnstorableText(app);
 
   await app.register(swagger, {
     openapi: {

@@ -13,6 +13,7 @@ import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../ch
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
+import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
 import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
@@ -215,7 +216,16 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   } catch (err: any) {
     result = { ok: false, kind: 'transient', code: 'send_error', message: String(err?.message ?? err) };
   }
+  // A provider's answer can echo the request URL, and Telegram's URL holds the bot token: what is
+  // stored on the message (error_message) and the channel (status_reason) carries no secret.
+  if (!result.ok) result = { ...result, message: scrubbedProviderMessage(result.message, [channel.api_key, channel.api_secret, channel.webhook_secret]) };
   await finish(deps, businessId, m.id, result, m.attempts, slot);
+}
+
+/** A provider's failure text without any of the channel's secrets, bounded to 300 characters. */
+export function scrubbedProviderMessage(message: string, secrets: (string | null | undefined)[]): string {
+  const text = redact(String(message ?? ''), secrets).replace(/\bbot\d+:[\w-]+/g, 'bot[redacted]');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number) {
