@@ -266,6 +266,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
       const delay = backoffMs(attempts, deps.config.sendRetryBaseMs, result.retry_after_ms);
       await queueSend(tx, businessId, messageId, delay);
     }
-    deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, retry, attempts }, 'notification not sent');
+    // The provider's code and its scrubbed, bounded reason (never its response body or URL).
+    deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, reason: result.message, retry, attempts }, 'notification not sent');
   });
 }
