@@ -233,7 +233,8 @@ test('check on Telegram (getMe), Twilio (the account) and Messenger; a wrong tok
   assert.ok(!echoed.status_reason.includes(BOT), echoed.status_reason);
   assert.match(echoed.status_reason, /\[redacted\]/);
 
-  const tw = await create(shop, { channel_type: 'whatsapp', phone_number: '+14155238886', api_key: 'AC0001', api_secret: 'twilio-auth-secret', settings: { provider: 'twilio' } });
+  // Another number than the first test's: one Twilio number belongs to one business at a time.
+  const tw = await create(shop, { channel_type: 'whatsapp', phone_number: '+14155238887', api_key: 'AC0001', api_secret: 'twilio-auth-secret', settings: { provider: 'twilio' } });
   fake.clear();
   const twOk = ok(await check(shop, tw.id));
   assert.equal(twOk.status, 'active');

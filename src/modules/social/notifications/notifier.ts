@@ -219,7 +219,7 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   // A provider's answer can echo the request URL, and Telegram's URL holds the bot token: what is
   // stored on the message (error_message) and the channel (status_reason) carries no secret.
   if (!result.ok) result = { ...result, message: scrubbedProviderMessage(result.message, [channel.api_key, channel.api_secret, channel.webhook_secret]) };
-  await finish(deps, businessId, m.id, result, m.attempts, slot);
+  await finish(deps, businessId, m.id, result, m.attempts, slot, providerNameFor(channel));
 }
 
 /** A provider's failure text without any of the channel's secrets, bounded to 300 characters. */
@@ -228,7 +228,7 @@ export function scrubbedProviderMessage(message: string, secrets: (string | null
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number) {
+async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number, provider?: string) {
   await withTenant(deps.db, businessId, async (tx) => {
     if (result.ok) {
       // send_slot: the rate-cap second this send was counted in (what the cap is audited by).
@@ -267,6 +267,6 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
       await queueSend(tx, businessId, messageId, delay);
     }
     // The provider's code and its scrubbed, bounded reason (never its response body or URL).
-    deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, reason: result.message, retry, attempts }, 'notification not sent');
+    deps.log.warn({ business_id: businessId, message_id: messageId, provider, code: result.code, kind: result.kind, reason: result.message, retry, attempts }, 'notification not sent');
   });
 }
