@@ -59,7 +59,7 @@ test('a channel answers its webhook URL and, to the admin only, a generated veri
   assert.equal('verify_token' in wa.settings, false, 'one place for it: the top-level field');
   const tg = await create(shop, { channel_type: 'telegram', api_key: BOT, webhook_secret: 'tg-secret-token' });
   assert.equal(tg.webhook_url, `${PUBLIC}/api/v1/social/webhook/telegram?channel_id=${tg.id}`);
-  const fb = await create(shop, { channel_type: 'facebook', account_id: '5550001', api_key: 'page-token', webhook_secret: 'app-secret' });
+  const fb = await create(shop, { channel_type: 'facebook', account_id: '5550009', api_key: 'page-token', webhook_secret: 'app-secret' });
   assert.equal(fb.webhook_url, `${PUBLIC}/api/v1/social/webhook/facebook`);
   assert.notEqual(fb.verify_token, wa.verify_token);
 
