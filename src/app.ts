@@ -11,7 +11,7 @@ import addFormatsPlugin from 'ajv-formats';
 const addFormats = ((addFormatsPlugin as any).default ?? addFormatsPlugin) as (ajv: Ajv) => Ajv;
 import type { Config } from './config.js';
 import type { Database } from './platform/db.js';
-import { registerErrorHandling } from './platform/errors.js';
+import { frameworkErrors, registerErrorHandling, rejectUnstorableText } from './platform/errors.js';
 import { registerAuth } from './platform/auth.js';
 import { genReqId, loggerOptions, registerObservability } from './platform/observability.js';
 import { pendingMigrations } from './platform/migrations.js';
@@ -66,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Behind a reverse proxy the client's address is in X-Forwarded-For, believed only when told to.
     trustProxy: deps.config.trustProxy,
+    // Bad percent-escapes, invalid UTF-8 and over-long path segments answer problem+json too.
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -78,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorate('deps', deps);
   registerErrorHandling(app);
+  rejectUnstorableText(app);
 
   await app.register(swagger, {
     openapi: {

@@ -3,6 +3,7 @@
 import type { Config } from './config.js';
 import type { Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
+import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
 import { handleInbound } from './modules/social/ordering/ordering.service.js';
@@ -18,7 +19,8 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
   const { config, db, log, role } = opts;
   const queue = await Queue.start(db, {
     pollingIntervalSeconds: opts.pollingIntervalSeconds,
-    onError: (err) => log.error({ err }, 'queue error'),
+    // Never the error object: a database error carries the query's parameters.
+    onError: (err) => log.error(safeErrorFields(err), 'queue error'),
   });
   for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
   db.outbox = {

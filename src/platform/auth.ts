@@ -96,6 +96,7 @@ export function verifyToken(token: string, secret: Buffer, now = Date.now()): Pr
 }
 
 // ---- request guard ----
+export type RouteRule = Permission | 'public' | 'authenticated' | undefined;
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** 'public' for routes without a bearer token; otherwise the permission the route needs. */
@@ -103,6 +104,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyInstance {
+    /** config.auth of every route, keyed by "METHOD /path" (undefined: the route forgot its rule). */
+    routeRules: Map<string, RouteRule>;
   }
 }
 
@@ -124,6 +129,12 @@ async function currentPrincipal(db: Database, p: Principal): Promise<Principal |
  */
 export function registerAuth(app: FastifyInstance, secret: Buffer, previous?: Buffer) {
   app.decorateRequest('principal', null as unknown as Principal);
+  // Every route's rule, by method and path, so a test can hold the OpenAPI document against them.
+  const rules = new Map<string, RouteRule>();
+  app.decorate('routeRules', rules);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) rules.set(`${method} ${route.url}`, route.config?.auth);
+  });
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/')) return;
     const rule = req.routeOptions.config?.auth;

@@ -37,6 +37,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  414: 'URI Too Long',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -71,6 +72,10 @@ const PG_INPUT_ERRORS: Record<string, [number, string]> = {
   '22P02': [400, 'invalid value'],
   '22003': [400, 'number out of range'],
   '22001': [400, 'value too long'],
+  // Text PostgreSQL cannot store (a NUL character, an invalid byte sequence): the edge refuses it
+  // first (rejectUnstorableText); this is the backstop.
+  '22021': [400, 'text contains a character that cannot be stored'],
+  '22P05': [400, 'text contains a character that cannot be stored'],
   '23505': [409, 'already exists'],
   '23503': [404, 'referenced record not found'],
   '23514': [409, 'the change breaks a rule of the record'],
@@ -82,7 +87,77 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_content_length',
+  FST_ERR_BAD_URL: 'bad_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
+  FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
 };
+
+/**
+ * What may be logged about a database error: its SQLSTATE, constraint and table — never the error
+ * object itself (the embedded database attaches the query's parameters to it, a password hash say).
+ */
+export function dbErrorFields(err: unknown): Record<string, unknown> {
+  const e = err as { code?: unknown; constraint?: unknown; table?: unknown; severity?: unknown; routine?: unknown };
+  return { sqlstate: e?.code, constraint: e?.constraint, table: e?.table, severity: e?.severity, routine: e?.routine };
+}
+
+/** A loggable description of an unexpected error: its class, code and a bounded, parameter-free message. */
+export function safeErrorFields(err: unknown): Record<string, unknown> {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown };
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return { error: 'database', ...dbErrorFields(err) };
+  // The message of a non-database error is ours; bound it, and keep the stack's frames only.
+  const frames = typeof e?.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8).join('\n') : undefined;
+  return { error: typeof e?.name === 'string' ? e.name : typeof err, code: e?.code, message: String(e?.message ?? '').slice(0, 200), frames };
+}
+
+/**
+ * The first string in `value` that PostgreSQL cannot store as text (a NUL, or a lone surrogate that
+ * has no UTF-8 form), as the path of the field that holds it; object keys count too.
+ */
+export function unstorableTextAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return hasUnstorable(value) ? path || 'value' : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = unstorableTextAt(value[i], `${path}[${i}]`);
+      if (at) return at;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const name = path ? `${path}.${k}` : k;
+      if (hasUnstorable(k)) return name;
+      const at = unstorableTextAt(v, name);
+      if (at) return at;
+    }
+  }
+  return undefined;
+}
+
+// A NUL, or a UTF-16 surrogate without its partner (JSON's "\ud800" parses to one).
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const hasUnstorable = (s: string) => UNSTORABLE.test(s);
+
+/** The text without NULs and lone surrogates (for provider payloads we must accept as they are). */
+export const withoutUnstorable = (s: string) => s.replace(new RegExp(UNSTORABLE.source, 'g'), '');
+
+/**
+ * Refuses, before validation, a request whose query string, path parameters or JSON body holds text
+ * PostgreSQL cannot store: 400 `unstorable_text` naming the field. Webhook bodies are raw bytes and
+ * are not looked at here (the webhook strips what it must accept).
+ */
+export function rejectUnstorableText(app: FastifyInstance) {
+  app.addHook('preValidation', async (req) => {
+    for (const [part, value] of [['query', req.query], ['params', req.params], ['body', req.body]] as const) {
+      if (Buffer.isBuffer(value)) continue;
+      const at = unstorableTextAt(value);
+      if (at) {
+        throw new AppError(400, 'unstorable_text', `The ${part} holds a character that cannot be stored (a NUL or an unpaired surrogate)`,
+          [{ field: at, message: 'contains a character that cannot be stored (NUL or an unpaired surrogate)' }]);
+      }
+    }
+  });
+}
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
@@ -101,18 +176,43 @@ export function registerErrorHandling(app: FastifyInstance) {
 
     const pg = err.code && PG_INPUT_ERRORS[err.code];
     if (pg) {
-      req.log.warn({ err }, 'database rejected input');
+      req.log.warn(dbErrorFields(err), 'database rejected input');
       return sendProblem(reply, pg[0], 'rejected', pg[1]);
     }
 
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[err.code ?? ''] ?? (err.code ?? 'bad_request').toLowerCase();
-      return sendProblem(reply, status, code, err.message);
+      return sendProblem(reply, status, code, frameworkDetail(code, err.message));
     }
-    req.log.error({ err }, 'unhandled error');
+    req.log.error(safeErrorFields(err), 'unhandled error');
     return sendProblem(reply, 500, 'internal', 'Something went wrong on our side; the request was not applied');
   });
 
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'not_found', `No route ${req.method} ${boundedPath(req.url)}`));
+}
+
+/** The path of a URL without its query, cut short: it is echoed in answers. */
+const boundedPath = (url: string) => {
+  const path = url.split('?')[0];
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+};
+
+/** Fastify's own messages echo the URL (bad escapes, a 5,000-character segment): say it without. */
+function frameworkDetail(code: string, message: string): string {
+  switch (code) {
+    case 'bad_url': return 'The URL holds a malformed percent-escape or invalid UTF-8';
+    case 'uri_too_long': return 'A segment of the URL is too long';
+    default: return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+  }
+}
+
+/**
+ * Errors Fastify meets before a route runs (a bad URL, a too-long path segment, a body it cannot
+ * parse): the same problem+json as every other answer. Passed as Fastify's `frameworkErrors`.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const code = FASTIFY_CODES[err.code ?? ''] ?? 'bad_request';
+  return sendProblem(reply, status, code, frameworkDetail(code, err.message ?? ''));
 }

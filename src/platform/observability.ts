@@ -14,10 +14,20 @@ export const REDACT = [
   'password', 'password_hash', 'token', 'api_key', 'api_secret', 'webhook_secret',
 ];
 
+/**
+ * A request as logged: method and path, never the query string (a verify token, a search for a
+ * customer's number) nor headers or body.
+ */
+export function requestForLog(req: { method?: string; url?: string; routeOptions?: { url?: string }; ip?: string; id?: string }) {
+  const path = String(req.url ?? '').split('?')[0];
+  return { method: req.method, url: path.length > 200 ? `${path.slice(0, 200)}…` : path, remoteAddress: req.ip };
+}
+
 export function loggerOptions(level: string) {
   return {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { req: requestForLog },
   };
 }
 

@@ -215,13 +215,54 @@ async function auditChannelChange(tx: Tx, ctx: Ctx, cur: Record<string, any>, ch
  * Keeps the global routing index in step with the channel: the webhook finds candidate channels
  * by the address a provider names (phone number id, page id, Twilio number) or by channel id.
  */
-async function syncRoutes(tx: Tx, businessId: string, ch: { id: string; channel_type: string; account_id: string | null; phone_number: string | null; settings: Record<string, any> }) {
+async function syncRoutes(tx: Tx, businessId: string, ch: { id: string; channel_type: string; account_id: string | null; phone_number: string | null; settings: Record<string, any>; is_active: boolean }) {
+  await claimAddresses(tx, businessId);
   await tx.query(`DELETE FROM channel_routes WHERE channel_id = $1`, [ch.id]);
   const verify = ch.settings?.verify_token ? `verify:${ch.settings.verify_token}` : null;
   const addresses = [...new Set([ch.id, ch.account_id, ch.phone_number, verify].filter((a): a is string => Boolean(a)))];
   await tx.query(
     `INSERT INTO channel_routes (channel_type, address, business_id, channel_id) SELECT $1, a, $2, $3 FROM unnest($4::text[]) a`,
     [ch.channel_type, businessId, ch.id, addresses]);
+}
+
+/** The address a provider names this channel by in its webhooks, while it is enabled (Telegram: none, it is routed by id). */
+function claimedAddress(ch: { channel_type: string; account_id: string | null; phone_number: string | null; settings: Record<string, any>; is_active: boolean }) {
+  if (!ch.is_active || ch.channel_type === 'telegram') return undefined;
+  const viaTwilio = ch.channel_type === 'whatsapp' && ch.settings?.provider === 'twilio';
+  const address = viaTwilio ? ch.phone_number : ch.account_id;
+  return address ? { address, field: viaTwilio ? 'phone_number' : 'account_id' } : undefined;
+}
+
+/**
+ * The business holds exactly the addresses of its enabled channels. A unique key on the address
+ * makes a second business's claim wait for the first and then fail: 409 address_in_use, and the
+ * transaction (the channel's change) rolls back.
+ */
+async function claimAddresses(tx: Tx, businessId: string) {
+  const channels = (await tx.query(`SELECT channel_type, account_id, phone_number, settings, is_active FROM social_channels ORDER BY created_at, id`)).rows;
+  const wanted = new Map<string, { channel_type: string; address: string; field: string }>();
+  for (const ch of channels) {
+    const c = claimedAddress(ch);
+    if (c) wanted.set(`${ch.channel_type}\u0001${c.address}`, { channel_type: ch.channel_type, ...c });
+  }
+  const list = [...wanted.values()];
+  await tx.query(
+    `DELETE FROM channel_addresses WHERE business_id = $1
+       AND (channel_type, address) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    [businessId, list.map((c) => c.channel_type), list.map((c) => c.address)]);
+  for (const c of list) {
+    // Two statements: after waiting on a concurrent claim, the SELECT's fresh snapshot sees its owner.
+    const inserted = await tx.query(
+      `INSERT INTO channel_addresses (channel_type, address, business_id) VALUES ($1, $2, $3)
+       ON CONFLICT (channel_type, address) DO NOTHING RETURNING business_id`, [c.channel_type, c.address, businessId]);
+    const held = inserted.rows.length ? inserted : await tx.query<{ business_id: string }>(
+      `SELECT business_id FROM channel_addresses WHERE channel_type = $1 AND address = $2`, [c.channel_type, c.address]);
+    if (held.rows.some((r) => r.business_id !== businessId)) {
+      throw new AppError(409, 'address_in_use',
+        `This ${c.field === 'phone_number' ? 'number' : 'account id'} is already connected to an enabled ${c.channel_type} channel of another business`,
+        [{ field: c.field, message: 'is in use by another business' }]);
+    }
+  }
 }
 
 export async function updateChannel(ctx: Ctx, id: string, input: ChannelInput) {

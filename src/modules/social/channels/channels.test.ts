@@ -59,7 +59,7 @@ test('a channel answers its webhook URL and, to the admin only, a generated veri
   assert.equal('verify_token' in wa.settings, false, 'one place for it: the top-level field');
   const tg = await create(shop, { channel_type: 'telegram', api_key: BOT, webhook_secret: 'tg-secret-token' });
   assert.equal(tg.webhook_url, `${PUBLIC}/api/v1/social/webhook/telegram?channel_id=${tg.id}`);
-  const fb = await create(shop, { channel_type: 'facebook', account_id: '5550001', api_key: 'page-token', webhook_secret: 'app-secret' });
+  const fb = await create(shop, { channel_type: 'facebook', account_id: '5550009', api_key: 'page-token', webhook_secret: 'app-secret' });
   assert.equal(fb.webhook_url, `${PUBLIC}/api/v1/social/webhook/facebook`);
   assert.notEqual(fb.verify_token, wa.verify_token);
 
@@ -233,7 +233,8 @@ test('check on Telegram (getMe), Twilio (the account) and Messenger; a wrong tok
   assert.ok(!echoed.status_reason.includes(BOT), echoed.status_reason);
   assert.match(echoed.status_reason, /\[redacted\]/);
 
-  const tw = await create(shop, { channel_type: 'whatsapp', phone_number: '+14155238886', api_key: 'AC0001', api_secret: 'twilio-auth-secret', settings: { provider: 'twilio' } });
+  // Another number than the first test's: one Twilio number belongs to one business at a time.
+  const tw = await create(shop, { channel_type: 'whatsapp', phone_number: '+14155238887', api_key: 'AC0001', api_secret: 'twilio-auth-secret', settings: { provider: 'twilio' } });
   fake.clear();
   const twOk = ok(await check(shop, tw.id));
   assert.equal(twOk.status, 'active');

@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { ctxOf } from '../../context.js';
 import { withTenant } from '../../../platform/tenancy.js';
+import { safeErrorFields } from '../../../platform/errors.js';
 
 const POLL_MS = 1000;
 const OVERLAP = '10 seconds';
@@ -83,7 +84,7 @@ export const streamRoutes: FastifyPluginAsync = async (app) => {
           lastWrite = Date.now();
         }
       } catch (err) {
-        req.log.warn({ err }, 'event stream poll failed');
+        req.log.warn(safeErrorFields(err), 'event stream poll failed');
       } finally {
         busy = false;
       }

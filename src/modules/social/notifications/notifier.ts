@@ -13,6 +13,7 @@ import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../ch
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
+import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
 import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
@@ -215,10 +216,19 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   } catch (err: any) {
     result = { ok: false, kind: 'transient', code: 'send_error', message: String(err?.message ?? err) };
   }
-  await finish(deps, businessId, m.id, result, m.attempts, slot);
+  // A provider's answer can echo the request URL, and Telegram's URL holds the bot token: what is
+  // stored on the message (error_message) and the channel (status_reason) carries no secret.
+  if (!result.ok) result = { ...result, message: scrubbedProviderMessage(result.message, [channel.api_key, channel.api_secret, channel.webhook_secret]) };
+  await finish(deps, businessId, m.id, result, m.attempts, slot, providerNameFor(channel));
 }
 
-async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number) {
+/** A provider's failure text without any of the channel's secrets, bounded to 300 characters. */
+export function scrubbedProviderMessage(message: string, secrets: (string | null | undefined)[]): string {
+  const text = redact(String(message ?? ''), secrets).replace(/\bbot\d+:[\w-]+/g, 'bot[redacted]');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number, provider?: string) {
   await withTenant(deps.db, businessId, async (tx) => {
     if (result.ok) {
       // send_slot: the rate-cap second this send was counted in (what the cap is audited by).
@@ -256,6 +266,7 @@ async function finish(deps: NotifierDeps, businessId: string, messageId: string,
       const delay = backoffMs(attempts, deps.config.sendRetryBaseMs, result.retry_after_ms);
       await queueSend(tx, businessId, messageId, delay);
     }
-    deps.log.warn({ business_id: businessId, message_id: messageId, code: result.code, kind: result.kind, retry, attempts }, 'notification not sent');
+    // The provider's code and its scrubbed, bounded reason (never its response body or URL).
+    deps.log.warn({ business_id: businessId, message_id: messageId, provider, code: result.code, kind: result.kind, reason: result.message, retry, attempts }, 'notification not sent');
   });
 }

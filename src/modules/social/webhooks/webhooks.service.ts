@@ -7,7 +7,7 @@
 // key, and each new one queues its processing in the same transaction.
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../platform/db.js';
-import { badRequest, notFound, unauthorized } from '../../../platform/errors.js';
+import { badRequest, hasUnstorable, notFound, unauthorized, withoutUnstorable } from '../../../platform/errors.js';
 import { recordEvent } from '../../../platform/events.js';
 import { toE164 } from '../../../platform/phone.js';
 import { withoutTenant, withTenant, type Tx } from '../../../platform/tenancy.js';
@@ -112,6 +112,7 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
     throw badRequest('Telegram webhooks need ?channel_id= (set it in the URL given to setWebhook)');
   }
   const parsed = parse(req);
+  parsed.groups = parsed.groups.map(storable);
   const result: WebhookResult = { received: 0, duplicates: 0, statuses: 0 };
   let routable = 0;
   const accepted: { group: InboundGroup; channel: ChannelWithSecrets }[] = [];
@@ -156,6 +157,37 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
     });
   }
   return result;
+}
+
+/** A copy of a parsed value with every NUL and lone surrogate removed; `touched` says whether any was. */
+function clean<T>(v: T, touched: { any: boolean }): T {
+  if (typeof v === 'string') {
+    if (!hasUnstorable(v)) return v;
+    touched.any = true;
+    return withoutUnstorable(v) as T;
+  }
+  if (Array.isArray(v)) return v.map((x) => clean(x, touched)) as T;
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k, touched), clean(x, touched)])) as T;
+  }
+  return v;
+}
+
+/**
+ * A provider's signed payload is accepted as sent, but PostgreSQL cannot store a NUL (nor an
+ * unpaired surrogate) in text: they are removed, and the message's metadata says so
+ * (`unstorable_removed: true`), so nobody mistakes the stored text for the exact original.
+ */
+function storable(group: InboundGroup): InboundGroup {
+  const top = { any: false };
+  const messages = group.messages.map((m) => {
+    const touched = { any: false };
+    const c = clean(m, touched);
+    if (touched.any) top.any = true;
+    return touched.any ? { ...c, metadata: { ...c.metadata, unstorable_removed: true } } : c;
+  });
+  const rest = clean({ account_id: group.account_id, phone_number: group.phone_number, statuses: group.statuses }, top);
+  return top.any ? { ...rest, messages } : group;
 }
 
 /**
