@@ -102,7 +102,8 @@ test('a signed webhook whose text and profile name hold NULs is accepted, stored
 
 test('framework errors are problem+json with a stable code: unknown routes, long, malformed and non-UTF-8 URLs, bodies that do not parse', async () => {
   assertProblem(await raw('GET', '/api/v1/no-such-route'), 404, 'not_found');
-  assertProblem(await raw('GET', '/no-such-page'), 404, 'not_found');
+  // A page path outside the API is the console's (its page fallback); a missing file is a 404.
+  assertProblem(await raw('GET', '/assets/no-such-file.js'), 404, 'not_found');
   assertProblem(await raw('DELETE', '/api/v1/sales'), 404, 'not_found');
   const long = await raw('GET', `/api/v1/products/${'a'.repeat(5000)}`, { headers: { authorization: `Bearer ${shop.token}` } });
   assertProblem(long, 414, 'uri_too_long');

@@ -9,6 +9,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendProblem } from './errors.js';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** Fastify's default maxParamLength: the longest path segment a route parameter takes. */
+const MAX_PARAM_LENGTH = 100;
 
 // Scripts and styles only from our own origin: the console has no inline script.
 const CSP = [
@@ -50,6 +52,11 @@ export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR) {
     const path = req.url.split('?')[0];
     // The API and the docs keep their own 404s; a missing file (it has an extension) is a 404 too.
     if (path === '/api' || path.startsWith('/api/') || path.startsWith('/docs') || /\.[a-z0-9]+$/i.test(path)) {
+      // An API path only lands here when no API route matched; one whose segment is longer than
+      // the router takes is 414, as it is without the console.
+      if (path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)) {
+        return sendProblem(reply, 414, 'uri_too_long', 'A segment of the URL is too long');
+      }
       return reply.callNotFound();
     }
     return page(req, reply);
