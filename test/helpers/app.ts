@@ -24,12 +24,14 @@ export const onPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
 /**
  * A fresh, migrated, empty database: in-memory PGlite, or a scratch database created on the
- * server at `url` (default TEST_DATABASE_URL) and dropped by drop().
+ * server at `url` (default TEST_DATABASE_URL) and dropped by drop(). `migrated: false` leaves it
+ * bare, for tests of an upgrade.
  */
-export async function testDatabase(url = process.env.TEST_DATABASE_URL): Promise<{ db: Database; drop(): Promise<void> }> {
+export async function testDatabase(url = process.env.TEST_DATABASE_URL, opts: { migrated?: boolean } = {}): Promise<{ db: Database; drop(): Promise<void> }> {
+  const migrated = opts.migrated ?? true;
   if (!url) {
     const db = await openDatabase({});
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, drop: () => db.close() };
   }
   const name = `karigar_scratch_${randomBytes(6).toString('hex')}`;
@@ -40,7 +42,7 @@ export async function testDatabase(url = process.env.TEST_DATABASE_URL): Promise
   const u = new URL(url);
   u.pathname = `/${name}`;
   const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 10 });
-  await migrate(db);
+  if (migrated) await migrate(db);
   return {
     db,
     async drop() {

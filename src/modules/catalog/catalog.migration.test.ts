@@ -2,39 +2,14 @@
 // unique) never fails: the oldest of each name stays active, the later ones are archived.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { openDatabase, type Database } from '../../platform/db.js';
+import { testDatabase } from '../../../test/helpers/app.js';
 import { migrate, migrationFiles, MIGRATIONS_DIR } from '../../platform/migrations.js';
 
 /** An empty database on the engine under test, with nothing migrated. */
-async function emptyDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    const db = await openDatabase({});
-    return { db, drop: () => db.close() };
-  }
-  const name = `karigar_upgrade_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 2 });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
+const emptyDatabase = () => testDatabase(undefined, { migrated: false });
 
 test('0005 archives the later of duplicate product names and then applies cleanly', async () => {
   const { db, drop } = await emptyDatabase();
