@@ -8,12 +8,12 @@ import type { Tx } from '../../../platform/tenancy.js';
  * customer yet (a link made by staff is never overwritten). Returns its id and customer.
  */
 export async function openConversation(tx: Tx, c: { business_id: string; channel_id: string; address: string; name?: string | null; customer_id?: string | null }) {
-  const r = await tx.query<{ id: string; customer_id: string | null; lead_id: string | null }>(
+  const r = await tx.query<{ id: string; customer_id: string | null; lead_id: string | null; last_inbound_at: Date | null }>(
     `INSERT INTO conversations (business_id, channel_id, address, name, customer_id)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (business_id, channel_id, address) DO UPDATE
        SET name = coalesce(excluded.name, conversations.name), customer_id = coalesce(conversations.customer_id, excluded.customer_id)
-     RETURNING id, customer_id, lead_id`,
+     RETURNING id, customer_id, lead_id, last_inbound_at`,
     [c.business_id, c.channel_id, c.address, c.name ?? null, c.customer_id ?? null]);
   return r.rows[0];
 }

@@ -53,9 +53,8 @@ export async function notificationDestination(tx: Tx, businessId: string, custom
   if (!wa) return { skip: 'no active WhatsApp channel' };
   const reason: DestinationReason = wa.last_used_at ? 'whatsapp_last_used' : wa.is_default ? 'whatsapp_default' : wa.sandbox ? 'whatsapp_sandbox' : 'whatsapp_oldest_real';
   const conversation = await openConversation(tx, { business_id: businessId, channel_id: wa.id, address: customer.mobile, customer_id: customer.id });
-  const lastInbound = (await tx.query(`SELECT last_inbound_at FROM conversations WHERE id = $1`, [conversation.id])).rows[0]?.last_inbound_at;
   return {
     channel: { id: wa.id, channel_type: 'whatsapp', settings: wa.settings }, to: customer.mobile, conversation_id: conversation.id,
-    reason, in_window: replyWindow('whatsapp', lastInbound ?? null).open,
+    reason, in_window: replyWindow('whatsapp', conversation.last_inbound_at).open,
   };
 }
