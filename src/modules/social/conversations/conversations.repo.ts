@@ -30,6 +30,27 @@ export async function noteMessage(tx: Tx, conversationId: string, messageId: str
      FROM social_messages m WHERE v.id = $1 AND m.id = $2`, [conversationId, messageId]);
 }
 
+/**
+ * An inbound message, already stored, filed in its conversation: the message takes the
+ * conversation's customer when it has one, and the conversation notes the message. The webhook
+ * stores the message first and opens the conversation after, so it never holds the conversation
+ * while waiting on a concurrent copy of the same message (the worker locks message, then
+ * conversation: the other order deadlocks).
+ */
+export async function fileInbound(tx: Tx, conversationId: string, messageId: string, customerId: string | null) {
+  await tx.query(
+    `WITH m AS (
+       UPDATE social_messages SET conversation_id = $1, customer_id = coalesce($3, customer_id) WHERE id = $2
+       RETURNING id, created_at)
+     UPDATE conversations v SET
+       last_message_id = CASE WHEN m.created_at >= coalesce(v.last_message_at, '-infinity') THEN m.id ELSE v.last_message_id END,
+       last_message_at = greatest(v.last_message_at, m.created_at),
+       unread = v.unread + 1,
+       last_inbound_at = greatest(v.last_inbound_at, m.created_at),
+       updated_at = now()
+     FROM m WHERE v.id = $1`, [conversationId, messageId, customerId]);
+}
+
 /** Links a conversation (and its messages) to a customer: one of the customer's contacts. */
 export async function linkConversation(tx: Tx, conversationId: string, customerId: string) {
   await tx.query(`UPDATE conversations SET customer_id = $2, updated_at = now() WHERE id = $1`, [conversationId, customerId]);

@@ -16,7 +16,7 @@ import { businessCountry } from '../../customers/customers.service.js';
 import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
-import { noteMessage, openConversation } from '../conversations/conversations.repo.js';
+import { fileInbound, openConversation } from '../conversations/conversations.repo.js';
 
 export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
@@ -214,24 +214,26 @@ async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string
   const from = m.from_number ? toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null : null;
   const address = addressOf(channelType, from, m);
   // The customer: the one this conversation is linked to, else the one whose mobile this number is.
-  const byMobile = from ? (await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [from])).rows[0]?.id ?? null : null;
+  const byMobile: string | null = from ? (await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [from])).rows[0]?.id ?? null : null;
+  const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
+  // The message first: a concurrent copy of it waits here holding nothing, and a replay stops here.
+  const r = await tx.query<{ id: string }>(
+    // clock_timestamp(): messages of one batch keep their order (now() is the same for all of them).
+    `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
+       message_type, customer_id, provider_message_id, metadata, edited_at, created_at)
+     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
+     ON CONFLICT (business_id, channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
+     RETURNING id`,
+    [channel.business_id, channel.id, from ?? m.from_number, m.from_user_id, channel.phone_number ?? channel.account_id, m.text,
+      m.message_type, byMobile, m.provider_message_id, JSON.stringify(metadata),
+      m.metadata.edited ? m.timestamp : null]);
+  if (!r.rows[0]) return 'duplicate';
+  // Then its conversation; the customer is the one the conversation is linked to, else the one whose mobile this number is.
   const conversation = address
     ? await openConversation(tx, { business_id: channel.business_id, channel_id: channel.id, address, name: m.profile_name, customer_id: byMobile })
     : null;
   const customerId: string | null = conversation?.customer_id ?? byMobile;
-  const metadata = { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp };
-  const r = await tx.query<{ id: string }>(
-    // clock_timestamp(): messages of one batch keep their order (now() is the same for all of them).
-    `INSERT INTO social_messages (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
-       message_type, customer_id, provider_message_id, metadata, conversation_id, edited_at, created_at)
-     VALUES ($1, $2, 'inbound', 'received', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp())
-     ON CONFLICT (business_id, channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
-     RETURNING id`,
-    [channel.business_id, channel.id, from ?? m.from_number, m.from_user_id, channel.phone_number ?? channel.account_id, m.text,
-      m.message_type, customerId, m.provider_message_id, JSON.stringify(metadata), conversation?.id ?? null,
-      m.metadata.edited ? m.timestamp : null]);
-  if (!r.rows[0]) return 'duplicate';
-  if (conversation) await noteMessage(tx, conversation.id, r.rows[0].id);
+  if (conversation) await fileInbound(tx, conversation.id, r.rows[0].id, conversation.customer_id);
   await recordEvent(tx, channel.business_id, 'message.received', { message_id: r.rows[0].id, channel_id: channel.id, customer_id: customerId });
   return 'new';
 }

@@ -1,18 +1,18 @@
-// `npm run bench`: event → provider latency and notification throughput, measured against a fake
-// WhatsApp Cloud API on loopback. Runs on the embedded PGlite, and also on PostgreSQL when
-// BENCH_DATABASE_URL is set (a scratch database is created and dropped there).
+// Bench section "send": event → provider latency and notification throughput, measured against a
+// fake WhatsApp Cloud API on loopback.
 //
 //   latency:    a sale is finalized (the commit), then the time until the provider receives its
 //               "sale.created" message; sales one after another, so each is measured alone.
 //   throughput: many sales finalized at once; sends per second reaching the provider, with the
 //               channel's cap at the WhatsApp default (80/s) and raised (1000/s).
 import { randomBytes } from 'node:crypto';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { startRuntime } from '../src/runtime.js';
-import { startFakeProvider } from '../test/helpers/fake-provider.js';
-import { testDatabase } from '../test/helpers/app.js';
-import { withTenant } from '../src/platform/tenancy.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { startRuntime } from '../../src/runtime.js';
+import { startFakeProvider } from '../../test/helpers/fake-provider.js';
+import { testDatabase } from '../../test/helpers/app.js';
+import { withTenant } from '../../src/platform/tenancy.js';
+import { fmt, type Row, type Section, type Target } from './types.js';
 
 const LATENCY_SALES = Number(process.env.BENCH_LATENCY_SALES ?? 100);
 const BURST_SALES = Number(process.env.BENCH_BURST_SALES ?? 300);
@@ -22,7 +22,8 @@ function pct(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function run(label: string, url?: string) {
+async function run(target: Target): Promise<Row[]> {
+  const url = target.url;
   const fake = await startFakeProvider();
   const { db, drop } = await testDatabase(url ?? '');
   const config = loadConfig({
@@ -94,14 +95,14 @@ async function run(label: string, url?: string) {
   await drop();
   await fake.close();
 
-  console.log(`\n${label}`);
-  console.log(`  event → provider latency over ${latencies.length} sales: p50 ${pct(latencies, 50)} ms, p90 ${pct(latencies, 90)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies.at(-1)} ms`);
-  for (const b of [capped, open]) {
-    console.log(`  ${b.sends} sales at once, cap ${String(b.cap).padStart(4)}/s: ${b.rate.toFixed(1)} sends/s (${b.seconds.toFixed(2)} s; finalizes done in ${b.finalizeSeconds.toFixed(2)} s); busiest rate-cap slot ${b.peakSlot} sends, busiest wall-clock second at the provider ${b.peak}`);
-  }
+  return [
+    { measure: `event → provider latency (${latencies.length} sales, one at a time)`, karigar: `p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`,
+      target: 'p50 ≤ 50 ms, p99 ≤ 250 ms', ok: pct(latencies, 50) <= 50 && pct(latencies, 99) <= 250 },
+    ...[capped, open].map((b) => ({
+      measure: `${b.sends} sends to one channel, cap ${b.cap}/s`,
+      karigar: `${fmt(b.rate, 1)} sends/s; busiest rate-cap slot ${b.peakSlot}, busiest wall-clock second ${b.peak}`,
+    })),
+  ];
 }
 
-await run('PGlite (embedded)');
-if (process.env.BENCH_DATABASE_URL) await run(`PostgreSQL (${process.env.BENCH_DATABASE_URL.replace(/\/\/[^@]*@/, '//')})`, process.env.BENCH_DATABASE_URL);
-else console.log('\n(set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to measure on PostgreSQL too)');
-process.exit(0);
+export const send: Section = { name: 'send', about: 'event → provider latency, and sends/s to one channel under a cap', run };

@@ -1,0 +1,39 @@
+// The shape every bench section shares: a target database, and rows for the one table
+// `npm run bench` prints. A figure means something only beside its reference from the same run,
+// so a row carries both, and the ratio between them.
+
+/** Where a section runs: the embedded PGlite, or a PostgreSQL server (a scratch database on it). */
+export interface Target {
+  kind: 'pglite' | 'postgres';
+  /** The server's URL (BENCH_DATABASE_URL) when kind is 'postgres'. */
+  url?: string;
+  label: string;
+}
+
+export interface Row {
+  /** What was measured, e.g. "ingest req/s, npm start defaults". */
+  measure: string;
+  /** Karigar's figure, formatted (e.g. "1,480 req/s, p99 62 ms"). */
+  karigar: string;
+  /** The least possible implementation of the same job, measured in the same run. */
+  reference?: string;
+  /** karigar ÷ reference (or whichever way round says "how close"), e.g. "0.52×". */
+  ratio?: string;
+  /** The issue's target for this row, e.g. "≥ 0.5×, p99 ≤ 100 ms". */
+  target?: string;
+  /** Whether the target was met (undefined when a row has no target). */
+  ok?: boolean;
+}
+
+export interface Section {
+  name: string;
+  /** One line on what the section does, printed before it runs. */
+  about: string;
+  run(target: Target): Promise<Row[]>;
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function percentile(sorted: number[], p: number) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
