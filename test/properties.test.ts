@@ -35,7 +35,7 @@ before(async () => {
 after(async () => { await t.close(); });
 
 // ---- values ----
-const NASTY_STRINGS = ['', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '%00', '\\u0000', '<script>', "'; DROP TABLE sales; --", '💥'.repeat(3), 'ॐ', '1e309', '-0', 'NaN'];
+const NASTY_STRINGS = ['', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '%00', '\\u0000', '<script>', "'; DROP TABLE sales; --", '💥'.repeat(3), 'ॐ', '1e309', '1e300', '-0', 'NaN'];
 const nastyString = fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ maxLength: 12 }),
   fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom('\u0000', '\ud800', '\udc00')).map(([s, bad]) => s + bad));
 const nastyValue: fc.Arbitrary<unknown> = fc.oneof(

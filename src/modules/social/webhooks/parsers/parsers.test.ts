@@ -381,6 +381,15 @@ test('twilio: without MessageType the kind comes from the fields (button, locati
   assert.equal(tap.text, 'yes', 'the payload when there is no button text');
 });
 
+test('twilio: a huge or nonsensical NumMedia reads at most the 10 media Twilio sends', () => {
+  const base = { MessageSid: 'SMx', From: 'whatsapp:+919876543210', To: 'whatsapp:+14155238886', SmsStatus: 'received', Body: 'hi', MediaUrl0: 'https://x/0' };
+  for (const n of ['8.067242789103431e+273', 'Infinity', '1e9', '-5', 'NaN']) {
+    const m = parseTwilio({ ...base, NumMedia: n }, { receivedAt: RECEIVED })[0].messages[0];
+    const media = (m.metadata.media ?? []) as unknown[];
+    assert.ok(media.length <= 10, `NumMedia=${n}: ${media.length} media`);
+  }
+});
+
 test('twilio: referral, forwarded and repeated fields are read', () => {
   const m = parseTwilio({
     MessageSid: 'SMx', From: 'whatsapp:+919876543210', To: 'whatsapp:+14155238886', Body: 'hi', Forwarded: 'true',

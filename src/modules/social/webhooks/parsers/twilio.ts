@@ -54,10 +54,14 @@ function parseStatus(sid: string, status: string, get: (name: string) => string 
   };
 }
 
+const MAX_MEDIA = 10;
+
 function parseInbound(sid: string, form: Form, options: ParseOptions): InboundMessage {
   const get = (name: string): string | null => field(form, name);
   const from = address(get('From'));
-  const numMedia = Math.max(0, Math.trunc(num(get('NumMedia')) ?? 0));
+  // Twilio sends at most 10 media per message; the count is the sender's word, so it is bounded
+  // (a signed "NumMedia=1e300" once looped until the heap ran out).
+  const numMedia = Math.min(MAX_MEDIA, Math.max(0, Math.trunc(num(get('NumMedia')) ?? 0)));
   const media: { url: string | null; content_type: string | null }[] = [];
   for (let i = 0; i < numMedia; i++) media.push({ url: get(`MediaUrl${i}`), content_type: get(`MediaContentType${i}`) });
   const latitude = num(get('Latitude'));
