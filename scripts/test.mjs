@@ -3,10 +3,11 @@
 // (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) when one answers. Without a server the
 // PostgreSQL run is skipped and says so, unless REQUIRE_POSTGRES=1 (CI), where that is a failure.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
+import { checkSuiteLog } from './suite-log-check.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filter = process.argv.slice(2);
@@ -46,12 +47,14 @@ function run(label, env) {
   console.log(`\n=== ${label} ===`);
   const tapDir = mkdtempSync(join(tmpdir(), 'karigar-tap-'));
   const tap = join(tapDir, 'result.tap');
+  // Every app the tests build logs here at debug level; the log is checked for secrets below.
+  const logDir = mkdtempSync(join(tmpdir(), 'karigar-suite-log-'));
   const r = spawnSync(process.execPath, [
     '--import', 'tsx', '--test', '--test-concurrency=2',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
-  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env, SUITE_LOG_DIR: logDir } });
   let pass = 0, fail = 0;
   try {
     const text = readFileSync(tap, 'utf8');
@@ -59,6 +62,11 @@ function run(label, env) {
     fail = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
   } catch { /* no report: counted as a failure below */ }
   if (r.status !== 0 && fail === 0) fail = 1;
+  const log = checkSuiteLog(logDir);
+  console.log(`${label}: the whole run's log, ${log.lines} lines (${(log.bytes / 2 ** 20).toFixed(1)} MB), checked for ${log.secrets} secrets the tests used, password hashes and access tokens: ${log.findings.length ? `${log.findings.length} FOUND` : 'none found'}`);
+  for (const f of log.findings.slice(0, 20)) console.log(`  ${f.what} in ${join(logDir, f.file)}: ${f.sample}`);
+  if (log.findings.length) fail++;
+  else rmSync(logDir, { recursive: true, force: true });
   console.log(`${label}: ${pass} passed, ${fail} failed`);
   return { pass, fail };
 }

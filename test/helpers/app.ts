@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/platform/db.js';
 import { migrate } from '../../src/platform/migrations.js';
 import { startRuntime, type ProcessRole, type Runtime } from '../../src/runtime.js';
+import { suiteLogStream, suiteRuntimeLog } from './suite-log.js';
 
 export interface TestApp {
   app: App;
@@ -74,11 +75,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
  */
 export async function buildTestApp(opts: { env?: Record<string, string>; role?: ProcessRole } = {}): Promise<TestApp> {
   const { db, drop } = await testDatabase();
-  const config = testConfig(opts.env);
+  // Under `npm test` every app logs at debug level into the suite log, which is checked for secrets.
+  const logStream = suiteLogStream();
+  const config = testConfig({ ...(logStream ? { LOG_LEVEL: 'debug' } : {}), ...opts.env });
   const runtime = opts.role
-    ? await startRuntime({ config, db, log: silentLog, role: opts.role, pollingIntervalSeconds: 0.5 })
+    ? await startRuntime({ config, db, log: suiteRuntimeLog() ?? silentLog, role: opts.role, pollingIntervalSeconds: 0.5 })
     : undefined;
-  const app = await buildApp({ config, db, logger: false });
+  const app = await buildApp({ config, db, logger: logStream ? undefined : false, logStream });
   await app.ready();
   return {
     app, db, config, runtime,

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { App } from '../../src/app.js';
+import { noteSecrets } from './suite-log.js';
 
 export interface Res<T = any> {
   status: number;
@@ -17,11 +18,13 @@ export async function call<T = any>(app: App, method: string, url: string, opts:
     payload = JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
+  noteSecrets(opts.body);
   const r = await app.inject({ method: method as any, url: `/api/v1${url}`, headers, payload });
   let body: any = r.body;
   try {
     body = r.body ? JSON.parse(r.body) : undefined;
   } catch { /* not JSON */ }
+  noteSecrets(body);
   return { status: r.statusCode, body, headers: r.headers };
 }
 
