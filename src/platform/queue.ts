@@ -14,10 +14,17 @@ export interface JobSpec {
   expireInSeconds?: number;
 }
 
-/** pg-boss's view of the whole database: parameterless text may hold several statements. */
-function dbAdapter(db: Database): PgBoss.Db {
+/**
+ * pg-boss's view of the whole database: parameterless text may hold several statements. Once the
+ * queue has stopped, its statements do nothing: pg-boss completes a finished job without awaiting
+ * it, and that late write must not reach a database that is being closed (the job stays active
+ * and is retried after its lease, as after a crash).
+ */
+function dbAdapter(db: Database, stopped: () => boolean): PgBoss.Db {
   return {
     async executeSql(text: string, values: any[]) {
+      // (null: pg-boss reads a completion's missing result as "0 affected")
+      if (stopped()) return null as any;
       if (values?.length) return db.query(text, values);
       if (db.kind === 'pglite') {
         const results = await (db.raw as any).exec(text);
@@ -36,11 +43,13 @@ function txAdapter(tx: Queryable): PgBoss.Db {
 
 export class Queue {
   private workers = new Map<string, string>();
+  private stopped = false;
   private constructor(readonly boss: PgBoss, readonly pollingIntervalSeconds: number) {}
 
   static async start(db: Database, opts: { pollingIntervalSeconds?: number; onError?: (err: Error) => void } = {}): Promise<Queue> {
+    let queue: Queue | undefined;
     const boss = new PgBoss({
-      db: dbAdapter(db),
+      db: dbAdapter(db, () => queue?.stopped ?? false),
       schema: 'pgboss',
       // One process per database handles maintenance at a time (pg-boss takes an advisory lock).
       supervise: true,
@@ -54,7 +63,8 @@ export class Queue {
       GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pgboss TO karigar_app;
       GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgboss TO karigar_app;
       GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO karigar_app;`);
-    return new Queue(boss, opts.pollingIntervalSeconds ?? 2);
+    queue = new Queue(boss, opts.pollingIntervalSeconds ?? 2);
+    return queue;
   }
 
   async define(name: string, spec: JobSpec = {}) {
@@ -106,5 +116,6 @@ export class Queue {
 
   async stop() {
     await this.boss.stop({ graceful: true, wait: true, timeout: 5000 });
+    this.stopped = true;
   }
 }
