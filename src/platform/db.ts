@@ -2,6 +2,7 @@
 // PostgreSQL server through a pool. The SQL and every caller are the same for both.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -20,8 +21,11 @@ export interface TxHandle extends Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs fn in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
-  transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: COMMIT when it resolves, ROLLBACK when it throws. `setup`, a
+   * parameterless script, runs at the start in the same round trip as BEGIN.
+   */
+  transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -31,9 +35,15 @@ export interface Database extends Queryable {
   outbox?: Outbox;
 }
 
+export interface TransactionOptions {
+  setup?: string;
+}
+
 /** Delivers events written in a transaction to their listeners (src/platform/events.ts). */
 export interface Outbox {
   enqueue(tx: TxHandle, queue: string, data: object, opts?: { startAfter?: Date }): Promise<void>;
+  /** Many jobs for one queue in one statement. */
+  enqueueMany(tx: TxHandle, queue: string, data: object[]): Promise<void>;
   wake(listener: string): void;
 }
 
@@ -55,9 +65,10 @@ class PGliteDatabase implements Database {
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   }
 
-  transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T> {
-    return this.raw.transaction(async (tx) =>
-      fn({
+  transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    return this.raw.transaction(async (tx) => {
+      if (opts.setup) await tx.exec(opts.setup);
+      return fn({
         async query<R>(sql: string, params: unknown[] = []) {
           const r = await tx.query<R>(sql, params);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
@@ -65,8 +76,8 @@ class PGliteDatabase implements Database {
         async exec(sql: string) {
           await tx.exec(sql);
         },
-      }),
-    );
+      });
+    });
   }
 
   async exec(sql: string): Promise<void> {
@@ -99,11 +110,12 @@ class PostgresDatabase implements Database {
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
 
-  async transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     const client = await this.raw.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // One simple-protocol message for BEGIN and the set-up: one round trip instead of several.
+      await client.query(opts.setup ? `BEGIN; ${opts.setup}` : 'BEGIN');
       const result = await fn({
         async query<R>(sql: string, params: unknown[] = []) {
           const r = await client.query(sql, params as any[]);
@@ -139,4 +151,43 @@ class PostgresDatabase implements Database {
 export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
   if (opts.databaseUrl) return PostgresDatabase.open(opts.databaseUrl, opts.poolSize);
   return PGliteDatabase.open(opts.dataDir);
+}
+
+/**
+ * The same database with at most `max` transactions (and queries) at once: the background's
+ * share of the pool, so webhooks and the API always find a free connection. A transaction opened
+ * inside one that already holds a place (same async context) does not wait for another.
+ */
+export function withConcurrencyLimit(db: Database, max: number): Database {
+  const holding = new AsyncLocalStorage<true>();
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    if (active < max) { active++; return; }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next(); // the place passes straight on
+    else active--;
+  };
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (holding.getStore()) return work();
+    await acquire();
+    try {
+      return await holding.run(true, work);
+    } finally {
+      release();
+    }
+  };
+  return {
+    kind: db.kind,
+    raw: db.raw,
+    get outbox() { return db.outbox; },
+    set outbox(o) { db.outbox = o; },
+    query: (sql, params) => limited(() => db.query(sql, params)),
+    transaction: (fn, opts) => limited(() => db.transaction(fn, opts)),
+    exec: (sql) => limited(() => db.exec(sql)),
+    close: () => db.close(),
+  };
 }

@@ -1,0 +1,189 @@
+// The webhook's fast path: plain inbound messages (no statuses, edits or deletions) from a channel
+// this process has seen in the last few seconds.
+//
+// - Routes and decrypted channels are cached in-process for CACHE_MS. Each stored message carries
+//   the channel version its signature was checked against; the database stores nothing of a
+//   request whose channel has changed since (a new secret, a deactivation, a new address): the
+//   request is then answered by the full path, which loads everything afresh. So a change takes
+//   effect at once on every process; the cache only decides how often the channel is read.
+// - Group commit: the messages of concurrent webhooks are written by one call of
+//   receive_messages() (migration 0010) in one transaction, with their queue jobs; each request is
+//   answered only after that transaction committed. If a batch fails, each of its requests is
+//   retried alone, so one bad request never fails another.
+import type { Config } from '../../../config.js';
+import type { Database } from '../../../platform/db.js';
+import { LISTENERS, type EventJob } from '../../../platform/events.js';
+import { toE164 } from '../../../platform/phone.js';
+import { withoutTenant, withTenant } from '../../../platform/tenancy.js';
+import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
+import { businessCountry } from '../../customers/customers.service.js';
+import type { InboundGroup, InboundMessage } from './parsers/index.js';
+
+/** How long a route or a channel is reused before it is read again. */
+export const CACHE_MS = 5_000;
+const CACHE_ENTRIES = 10_000;
+/** Messages written by one transaction at most. */
+const BATCH_MESSAGES = 500;
+
+export interface Route { business_id: string; channel_id: string }
+export interface CachedChannel { channel: ChannelWithSecrets; version: number; country: string }
+
+/** One message as receive_messages() takes it. */
+export interface IngestItem {
+  b: string; c: string; v: number; pid: string;
+  from_number: string | null; from_e164: string | null; from_user_id: string | null; to_number: string | null;
+  text: string | null; type: string; metadata: Record<string, unknown>; edited_at: string | null;
+  address: string | null; name: string | null;
+}
+export type Outcome = { pid: string; outcome: 'new' | 'duplicate' | 'stale'; message_id: string | null };
+
+class TtlCache<V> {
+  private entries = new Map<string, { value: V; until: number }>();
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until > Date.now()) return e.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+  set(key: string, value: V) {
+    if (this.entries.size >= CACHE_ENTRIES) this.entries.clear(); // bounded: a burst of new senders never grows it
+    this.entries.set(key, { value, until: Date.now() + CACHE_MS });
+  }
+  delete(key: string) { this.entries.delete(key); }
+}
+
+interface Pending { items: IngestItem[]; resolve(o: Outcome[]): void; reject(e: unknown): void }
+
+/** Writes the messages of concurrent requests together: a few transactions at a time, each holding all that waited. */
+export class GroupCommit {
+  private waiting: Pending[] = [];
+  private running = 0;
+  private scheduled = false;
+  /** Transactions written so far (the tests check that concurrent requests shared one). */
+  batches = 0;
+  constructor(private db: Database, private concurrency: number) {}
+
+  submit(items: IngestItem[]): Promise<Outcome[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ items, resolve, reject });
+      // Requests that arrive in the same tick go together.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => { this.scheduled = false; this.pump(); });
+      }
+    });
+  }
+
+  private pump() {
+    while (this.running < this.concurrency && this.waiting.length) {
+      const batch: Pending[] = [];
+      let n = 0;
+      while (this.waiting.length && (batch.length === 0 || n + this.waiting[0].items.length <= BATCH_MESSAGES)) {
+        const p = this.waiting.shift()!;
+        n += p.items.length;
+        batch.push(p);
+      }
+      this.running++;
+      void this.commit(batch).finally(() => { this.running--; this.pump(); });
+    }
+  }
+
+  private async commit(batch: Pending[]) {
+    try {
+      const outcomes = await this.write(batch);
+      batch.forEach((p, r) => p.resolve(outcomes[r]));
+    } catch (err) {
+      if (batch.length === 1) return batch[0].reject(err);
+      // Whatever failed the batch (a bad message, a deadlock), each request now gets its own answer.
+      await Promise.all(batch.map((p) => this.write([p]).then((o) => p.resolve(o[0]), p.reject)));
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<Outcome[][]> {
+    const items = batch.flatMap((p, r) => p.items.map((it) => ({ ...it, r })));
+    this.batches++;
+    return withoutTenant(this.db, async (tx) => {
+      const rows = (await tx.query<{ r: number; pid: string; outcome: Outcome['outcome']; message_id: string | null; event_id: number | null; business_id: string }>(
+        `SELECT r, pid, outcome, message_id, event_id, business_id FROM receive_messages($1::jsonb)`, [JSON.stringify(items)])).rows;
+      // Each new message's processing is queued in the same transaction as the message.
+      const outbox = tx.db.outbox;
+      const fresh = rows.filter((x) => x.outcome === 'new');
+      if (outbox && fresh.length) {
+        for (const [listener, types] of Object.entries(LISTENERS)) {
+          if (!types.includes('message.received')) continue;
+          const jobs: EventJob[] = fresh.map((x) => ({ business_id: x.business_id, event_id: Number(x.event_id), type: 'message.received' }));
+          await outbox.enqueueMany(tx.handle, listener, jobs);
+          tx.afterCommit(() => outbox.wake(listener));
+        }
+      }
+      const out: Outcome[][] = batch.map(() => []);
+      for (const x of rows) out[x.r].push({ pid: x.pid, outcome: x.outcome, message_id: x.message_id });
+      return out;
+    });
+  }
+}
+
+interface Ingest { routes: TtlCache<Route[]>; channels: TtlCache<CachedChannel>; commit: GroupCommit }
+const perDatabase = new WeakMap<Database, Ingest>();
+
+export function ingestFor(db: Database): Ingest {
+  let i = perDatabase.get(db);
+  if (!i) {
+    // PGlite runs one statement at a time: one batch in flight, the next one gathering.
+    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : 3) };
+    perDatabase.set(db, i);
+  }
+  return i;
+}
+
+export async function cachedRoutes(db: Database, key: string, load: () => Promise<Route[]>): Promise<Route[]> {
+  const { routes } = ingestFor(db);
+  const hit = routes.get(key);
+  if (hit) return hit;
+  const found = await load();
+  if (found.length) routes.set(key, found); // an unknown address is not remembered: a new channel counts at once
+  return found;
+}
+
+export async function cachedChannel(db: Database, config: Config, route: Route): Promise<CachedChannel | null> {
+  const { channels } = ingestFor(db);
+  const hit = channels.get(route.channel_id);
+  if (hit) return hit;
+  const loaded = await withTenant(db, route.business_id, async (tx) => {
+    const channel = await loadChannelWithSecrets(tx, config.secretsKey, route.channel_id);
+    if (!channel) return null;
+    const v = await tx.query<{ version: number }>(`SELECT version FROM social_channels WHERE id = $1`, [route.channel_id]);
+    return { channel, version: Number(v.rows[0].version), country: await businessCountry(tx) };
+  });
+  if (!loaded || !loaded.channel.is_active) return null;
+  channels.set(route.channel_id, loaded);
+  return loaded;
+}
+
+/** Forgets a channel and every route: the next request reads them afresh. */
+export function forgetChannel(db: Database, channelId: string) {
+  const i = ingestFor(db);
+  i.channels.delete(channelId);
+  i.routes = new TtlCache();
+}
+
+/** The sender's number as E.164 when it is one (the business's country decides a local number). */
+export function senderE164(m: InboundMessage, country: string): string | null {
+  if (!m.from_number) return null;
+  return toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null;
+}
+
+export function itemsOf(group: InboundGroup, c: CachedChannel, channelType: string, addressOf: (t: string, e164: string | null, m: InboundMessage) => string | null): IngestItem[] {
+  const ch = c.channel;
+  return group.messages.map((m) => {
+    const from = senderE164(m, c.country);
+    return {
+      b: ch.business_id, c: ch.id, v: c.version, pid: m.provider_message_id,
+      from_number: from ?? m.from_number, from_e164: from, from_user_id: m.from_user_id, to_number: ch.phone_number ?? ch.account_id,
+      text: m.text, type: m.message_type,
+      metadata: { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp },
+      edited_at: null, address: addressOf(channelType, from, m), name: m.profile_name,
+    };
+  });
+}
