@@ -24,12 +24,14 @@ CREATE TRIGGER social_channels_version BEFORE UPDATE ON social_channels
 -- Returns one row per item: 'new' (with the message and its message.received event), 'duplicate',
 -- or 'stale' (every item of a request with a stale channel: nothing of that request is stored).
 --
--- Lock order, the same as one webhook's: every message first (in key order), then every
--- conversation (in key order). Two batches (or a batch and the worker, which locks message then
--- conversation) so never wait on each other in a circle.
+-- Lock order, the same as one webhook's: every message first, then every conversation (in key
+-- order), so a batch never holds a conversation while it waits on a message (the worker locks
+-- message, then conversation). Should two batches still deadlock (replays of two requests holding
+-- the same messages in opposite orders), the caller retries each request alone.
 CREATE FUNCTION receive_messages(items jsonb)
 RETURNS TABLE (r int, pid text, outcome text, message_id uuid, event_id bigint, business_id uuid)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   it jsonb;
   current_business text := '';
@@ -50,8 +52,9 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- The messages: a replay (here or in a concurrent batch) stops at the unique key.
-  FOR it IN SELECT x FROM jsonb_array_elements(items) x ORDER BY x->>'b', x->>'c', x->>'pid' LOOP
+  -- The messages, in the order given (a request's messages keep theirs: created_at is the clock at
+  -- each insert); a replay (here or in a concurrent batch) stops at the unique key.
+  FOR it IN SELECT x || jsonb_build_object('n', n) FROM jsonb_array_elements(items) WITH ORDINALITY AS e (x, n) ORDER BY n LOOP
     r := (it->>'r')::int; pid := it->>'pid'; business_id := (it->>'b')::uuid; message_id := NULL; event_id := NULL;
     IF r = ANY (stale) THEN outcome := 'stale'; RETURN NEXT; CONTINUE; END IF;
     IF it->>'b' <> current_business THEN PERFORM set_config('app.business_id', it->>'b', true); current_business := it->>'b'; END IF;
@@ -70,7 +73,7 @@ BEGIN
   END LOOP;
 
   -- Then their conversations, and one message.received event per new message.
-  FOR it IN SELECT x FROM jsonb_array_elements(fresh) x ORDER BY x->>'b', x->>'c', x->>'address', x->>'pid' LOOP
+  FOR it IN SELECT x FROM jsonb_array_elements(fresh) x ORDER BY x->>'b', x->>'c', x->>'address', (x->>'n')::int LOOP
     r := (it->>'r')::int; pid := it->>'pid'; business_id := (it->>'b')::uuid; message_id := (it->>'id')::uuid;
     IF it->>'b' <> current_business THEN PERFORM set_config('app.business_id', it->>'b', true); current_business := it->>'b'; END IF;
     cust := (it->>'customer_id')::uuid;
