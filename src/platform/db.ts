@@ -28,6 +28,12 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Runs a parameterless script of several statements as one transaction in one round trip (the
+   * simple protocol); returns the rows of the last statement that returned any. Values must be
+   * inlined as literals (see literal()).
+   */
+  script<T = any>(sql: string): Promise<T[]>;
   close(): Promise<void>;
   /** The raw handle, for libraries that need it (the job queue). */
   readonly raw: PGlite | pg.Pool;
@@ -44,10 +50,26 @@ export interface Outbox {
   enqueue(tx: TxHandle, queue: string, data: object, opts?: { startAfter?: Date }): Promise<void>;
   /** Many jobs for one queue in one statement. */
   enqueueMany(tx: TxHandle, queue: string, data: object[]): Promise<void>;
+  /** A statement, for a script, that queues one job per row of `dataQuery` (a SELECT of one json column `data`). */
+  enqueueStatement(queue: string, dataQuery: string): string;
   wake(listener: string): void;
 }
 
 const INT8 = 20;
+
+function lastRows<T>(results: { rows?: unknown[]; fields?: unknown[] }[]): T[] {
+  for (let i = results.length - 1; i >= 0; i--) if (results[i].fields?.length) return (results[i].rows ?? []) as T[];
+  return [];
+}
+
+/**
+ * A value as an SQL literal for script(): an escape string (E'…'), whose meaning does not depend on
+ * standard_conforming_strings. NUL cannot be stored in text and is refused.
+ */
+export function literal(value: string): string {
+  if (value.includes('\0')) throw new Error('NUL in an SQL literal');
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
 
 class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
@@ -82,6 +104,11 @@ class PGliteDatabase implements Database {
 
   async exec(sql: string): Promise<void> {
     await this.raw.exec(sql);
+  }
+
+  script<T>(sql: string): Promise<T[]> {
+    // In-process: the transaction's own BEGIN and COMMIT cost no round trip, and it rolls back cleanly.
+    return this.raw.transaction(async (tx) => lastRows<T>(await tx.exec(sql)));
   }
 
   async close(): Promise<void> {
@@ -143,6 +170,25 @@ class PostgresDatabase implements Database {
     await this.raw.query(sql);
   }
 
+  async script<T>(sql: string): Promise<T[]> {
+    const client = await this.raw.connect();
+    let broken = false;
+    try {
+      const r: any = await client.query(`BEGIN; ${sql}; COMMIT`);
+      return lastRows<T>(Array.isArray(r) ? r : [r]);
+    } catch (err) {
+      // A failed statement leaves the transaction open and aborted.
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async close(): Promise<void> {
     await this.raw.end();
   }
@@ -188,6 +234,7 @@ export function withConcurrencyLimit(db: Database, max: number): Database {
     query: (sql, params) => limited(() => db.query(sql, params)),
     transaction: (fn, opts) => limited(() => db.transaction(fn, opts)),
     exec: (sql) => limited(() => db.exec(sql)),
+    script: (sql) => limited(() => db.script(sql)),
     close: () => db.close(),
   };
 }

@@ -11,10 +11,10 @@
 //   answered only after that transaction committed. If a batch fails, each of its requests is
 //   retried alone, so one bad request never fails another.
 import type { Config } from '../../../config.js';
-import type { Database } from '../../../platform/db.js';
-import { LISTENERS, type EventJob } from '../../../platform/events.js';
+import { literal, type Database } from '../../../platform/db.js';
+import { LISTENERS } from '../../../platform/events.js';
 import { toE164 } from '../../../platform/phone.js';
-import { withoutTenant, withTenant } from '../../../platform/tenancy.js';
+import { APP_ROLE, withTenant } from '../../../platform/tenancy.js';
 import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
 import { businessCountry } from '../../customers/customers.service.js';
 import type { InboundGroup, InboundMessage } from './parsers/index.js';
@@ -62,7 +62,10 @@ export class GroupCommit {
   private scheduled = false;
   /** Transactions written so far (the tests check that concurrent requests shared one). */
   batches = 0;
-  constructor(private db: Database, private concurrency: number) {}
+  requests = 0;
+  constructor(private db: Database, private concurrency: number) {
+    if (process.env.INGEST_DEBUG) setInterval(() => console.error(`batches ${this.batches} requests ${this.requests} waiting ${this.waiting.length} running ${this.running}`), 1000).unref();
+  }
 
   submit(items: IngestItem[]): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
@@ -100,27 +103,27 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * One round trip: the role, the messages (receive_messages() sets each business for RLS) and a
+   * job per new message for each listener of message.received, as one script in one transaction.
+   */
   private async write(batch: Pending[]): Promise<Outcome[][]> {
     const items = batch.flatMap((p, r) => p.items.map((it) => ({ ...it, r })));
     this.batches++;
-    return withoutTenant(this.db, async (tx) => {
-      const rows = (await tx.query<{ r: number; pid: string; outcome: Outcome['outcome']; message_id: string | null; event_id: number | null; business_id: string }>(
-        `SELECT r, pid, outcome, message_id, event_id, business_id FROM receive_messages($1::jsonb)`, [JSON.stringify(items)])).rows;
-      // Each new message's processing is queued in the same transaction as the message.
-      const outbox = tx.db.outbox;
-      const fresh = rows.filter((x) => x.outcome === 'new');
-      if (outbox && fresh.length) {
-        for (const [listener, types] of Object.entries(LISTENERS)) {
-          if (!types.includes('message.received')) continue;
-          const jobs: EventJob[] = fresh.map((x) => ({ business_id: x.business_id, event_id: Number(x.event_id), type: 'message.received' }));
-          await outbox.enqueueMany(tx.handle, listener, jobs);
-          tx.afterCommit(() => outbox.wake(listener));
-        }
-      }
-      const out: Outcome[][] = batch.map(() => []);
-      for (const x of rows) out[x.r].push({ pid: x.pid, outcome: x.outcome, message_id: x.message_id });
-      return out;
-    });
+    this.requests += batch.length;
+    const outbox = this.db.outbox;
+    const listeners = Object.entries(LISTENERS).filter(([, types]) => types.includes('message.received')).map(([l]) => l);
+    const jobs = outbox ? listeners.map((l, i) => `, job${i} AS (${outbox.enqueueStatement(l,
+      `SELECT json_build_object('business_id', business_id, 'event_id', event_id, 'type', 'message.received') AS data FROM got WHERE outcome = 'new'`)})`) : [];
+    const rows = await this.db.script<{ r: number; pid: string; outcome: Outcome['outcome']; message_id: string | null }>(
+      `SET LOCAL ROLE ${APP_ROLE};
+       WITH got AS MATERIALIZED (SELECT r, pid, outcome, message_id, event_id, business_id FROM receive_messages(${literal(JSON.stringify(items))}::jsonb))
+       ${jobs.join('\n')}
+       SELECT r, pid, outcome, message_id FROM got`);
+    if (outbox && rows.some((x) => x.outcome === 'new')) for (const l of listeners) outbox.wake(l);
+    const out: Outcome[][] = batch.map(() => []);
+    for (const x of rows) out[x.r].push({ pid: x.pid, outcome: x.outcome, message_id: x.message_id });
+    return out;
   }
 }
 
