@@ -33,9 +33,11 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     wake: (listener) => queue.wake(listener),
   };
   if (role !== 'api') {
-    // The background's share of the pool: its handlers (up to 16 at once per queue) take at most
-    // BACKGROUND_CONNECTIONS, so webhooks and the API always find a connection.
-    const background = db.kind === 'postgres' ? withConcurrencyLimit(db, BACKGROUND_CONNECTIONS) : db;
+    // The background's share of the database: its handlers (up to 16 at once per queue) hold at
+    // most BACKGROUND_CONNECTIONS of the pool, so webhooks and the API always find a connection.
+    // PGlite runs one transaction at a time, first come first served: one background transaction
+    // at most waits in that line, so a webhook never waits behind dozens of them.
+    const background = withConcurrencyLimit(db, db.kind === 'postgres' ? BACKGROUND_CONNECTIONS : 1);
     const deps = { db: background, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 16 });

@@ -62,10 +62,7 @@ export class GroupCommit {
   private scheduled = false;
   /** Transactions written so far (the tests check that concurrent requests shared one). */
   batches = 0;
-  requests = 0;
-  constructor(private db: Database, private concurrency: number) {
-    if (process.env.INGEST_DEBUG) setInterval(() => console.error(`batches ${this.batches} requests ${this.requests} waiting ${this.waiting.length} running ${this.running}`), 1000).unref();
-  }
+  constructor(private db: Database, private concurrency: number) {}
 
   submit(items: IngestItem[]): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
@@ -110,7 +107,6 @@ export class GroupCommit {
   private async write(batch: Pending[]): Promise<Outcome[][]> {
     const items = batch.flatMap((p, r) => p.items.map((it) => ({ ...it, r })));
     this.batches++;
-    this.requests += batch.length;
     const outbox = this.db.outbox;
     const listeners = Object.entries(LISTENERS).filter(([, types]) => types.includes('message.received')).map(([l]) => l);
     const jobs = outbox ? listeners.map((l, i) => `, job${i} AS (${outbox.enqueueStatement(l,
@@ -133,7 +129,8 @@ const perDatabase = new WeakMap<Database, Ingest>();
 export function ingestFor(db: Database): Ingest {
   let i = perDatabase.get(db);
   if (!i) {
-    // PGlite runs one statement at a time: one batch in flight, the next one gathering.
+    // PGlite runs one statement at a time: one batch in flight, the next one gathering. On a
+    // server, three of the pool's ten connections: batches grow with the load instead.
     i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : 3) };
     perDatabase.set(db, i);
   }
@@ -171,10 +168,19 @@ export function forgetChannel(db: Database, channelId: string) {
   i.routes = new TtlCache();
 }
 
+const numbers = new Map<string, string | null>();
+
 /** The sender's number as E.164 when it is one (the business's country decides a local number). */
 export function senderE164(m: InboundMessage, country: string): string | null {
   if (!m.from_number) return null;
-  return toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null;
+  // Parsing a number is the costliest step of a webhook in Node; senders write again and again.
+  const key = `${country}:${m.from_number}`;
+  const known = numbers.get(key);
+  if (known !== undefined) return known;
+  const e164 = toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null;
+  if (numbers.size >= CACHE_ENTRIES) numbers.clear();
+  numbers.set(key, e164);
+  return e164;
 }
 
 export function itemsOf(group: InboundGroup, c: CachedChannel, channelType: string, addressOf: (t: string, e164: string | null, m: InboundMessage) => string | null): IngestItem[] {
