@@ -24,12 +24,14 @@ CREATE TRIGGER social_channels_version BEFORE UPDATE ON social_channels
 --   address, name                      the conversation (the reply address) and the sender's name
 -- Returns one row per item: 'new' (with the message and its message.received event), 'duplicate',
 -- or 'stale' (every item of a request with a stale channel: nothing of that request is stored).
+-- For each new message's event, a job is queued on each of `listeners` (pg-boss queues), in this
+-- transaction, exactly as pg-boss's insert() would: the queue's retry, expiry and retention.
 --
 -- Lock order, the same as one webhook's: the messages first, then their conversations (in channel,
 -- address order), so a batch never holds a conversation while it waits on a message (the worker
 -- locks message, then conversation). Should two batches still deadlock, the caller retries each
 -- request alone.
-CREATE FUNCTION receive_messages(items jsonb)
+CREATE FUNCTION receive_messages(items jsonb, listeners text[])
 RETURNS TABLE (r int, pid text, outcome text, message_id uuid, event_id bigint, business_id uuid)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -123,8 +125,7 @@ BEGIN
       GROUP BY m.conversation_id) a
     WHERE v.id = a.conv;
 
-    -- One message.received event per new message.
-    RETURN QUERY
+    -- One message.received event per new message, and its jobs.
     WITH f AS (SELECT * FROM jsonb_to_recordset(fresh) AS f (id uuid, r int, pid text, n int)),
     ev AS (
       INSERT INTO events (business_id, type, payload)
@@ -132,8 +133,29 @@ BEGIN
       FROM f JOIN social_messages m ON m.id = f.id
       ORDER BY f.n
       RETURNING events.id, (events.payload->>'message_id')::uuid AS mid)
-    SELECT f.r, f.pid, 'new'::text, f.id, ev.id, biz FROM f JOIN ev ON ev.mid = f.id;
+    SELECT coalesce(jsonb_agg(jsonb_build_object('r', f.r, 'pid', f.pid, 'id', f.id, 'event', ev.id)), '[]')
+    INTO fresh FROM f JOIN ev ON ev.mid = f.id;
+
+    IF cardinality(listeners) > 0 THEN
+      -- pg-boss 10's insertJobs with no per-job options: the queue's settings, else pg-boss's defaults.
+      INSERT INTO pgboss.job (name, data, priority, start_after, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
+      SELECT q.name, jsonb_build_object('business_id', biz, 'event_id', (e->>'event')::bigint, 'type', 'message.received'), 0, now(), q.dead_letter,
+        CASE WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s' ELSE interval '15 minutes' END,
+        now() + CAST(coalesce((q.retention_minutes * 60)::text, '14 days') AS interval),
+        coalesce(q.retry_limit, 2),
+        CASE WHEN coalesce(q.retry_backoff, false) THEN greatest(coalesce(q.retry_delay, 0), 1) ELSE coalesce(q.retry_delay, 0) END,
+        coalesce(q.retry_backoff, false), q.policy
+      FROM jsonb_array_elements(fresh) e, pgboss.queue q
+      WHERE q.name = ANY (listeners)
+      ON CONFLICT DO NOTHING;
+    END IF;
+
+    RETURN QUERY SELECT (e->>'r')::int, e->>'pid', 'new'::text, (e->>'id')::uuid, (e->>'event')::bigint, biz FROM jsonb_array_elements(fresh) e;
   END LOOP;
 END $$;
 
-GRANT EXECUTE ON FUNCTION receive_messages(jsonb) TO karigar_app;
+GRANT EXECUTE ON FUNCTION receive_messages(jsonb, text[]) TO karigar_app;
+
+-- Its statements take the batch as a parameter: with custom plans (the default at first) each would
+-- be planned again for every batch, which costs more than running it.
+ALTER FUNCTION receive_messages(jsonb, text[]) SET plan_cache_mode = force_generic_plan;

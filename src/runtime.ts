@@ -28,8 +28,6 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
   for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
   db.outbox = {
     enqueue: async (tx, name, data, o) => { await queue.sendInTx(tx, name, data, o?.startAfter ? { startAfter: o.startAfter } : {}); },
-    enqueueMany: (tx, name, data) => queue.insertInTx(tx, name, data),
-    enqueueStatement: (name, dataQuery) => queue.insertStatement(name, dataQuery),
     wake: (listener) => queue.wake(listener),
   };
   if (role !== 'api') {

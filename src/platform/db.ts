@@ -48,10 +48,6 @@ export interface TransactionOptions {
 /** Delivers events written in a transaction to their listeners (src/platform/events.ts). */
 export interface Outbox {
   enqueue(tx: TxHandle, queue: string, data: object, opts?: { startAfter?: Date }): Promise<void>;
-  /** Many jobs for one queue in one statement. */
-  enqueueMany(tx: TxHandle, queue: string, data: object[]): Promise<void>;
-  /** A statement, for a script, that queues one job per row of `dataQuery` (a SELECT of one json column `data`). */
-  enqueueStatement(queue: string, dataQuery: string): string;
   wake(listener: string): void;
 }
 

@@ -3,11 +3,7 @@
 // after commit the in-process worker is woken at once, and polling only covers jobs sent by
 // other processes.
 import PgBoss from 'pg-boss';
-import { createRequire } from 'node:module';
-import { literal, type Database, type Queryable } from './db.js';
-
-// pg-boss's own statement for inserting jobs, so a statement we compose inserts them exactly as boss.insert() would.
-const plans = createRequire(import.meta.url)('pg-boss/src/plans.js') as { insertJobs(schema: string): string };
+import type { Database, Queryable } from './db.js';
 
 type Handler = (data: any) => Promise<void>;
 
@@ -79,20 +75,6 @@ export class Queue {
   /** Sends a job inside an open transaction: it exists only if that transaction commits. */
   async sendInTx(tx: Queryable, name: string, data: object, options: PgBoss.SendOptions = {}) {
     return this.boss.send(name, data, { ...options, db: txAdapter(tx) });
-  }
-
-  /** Many jobs for one queue inside an open transaction, in one statement. */
-  async insertInTx(tx: Queryable, name: string, data: object[]) {
-    if (data.length) await this.boss.insert(data.map((d) => ({ name, data: d })), { db: txAdapter(tx) } as any);
-  }
-
-  /**
-   * The statement boss.insert() runs, as text for a script (usable as a CTE): one job on `name` per
-   * row of `dataQuery`, a SELECT of one json column `data`. Defaults are those of the queue.
-   */
-  insertStatement(name: string, dataQuery: string): string {
-    const jobs = `(SELECT coalesce(json_agg(json_build_object('name', ${literal(name)}, 'data', q.data)), '[]'::json) FROM (${dataQuery}) q)`;
-    return plans.insertJobs('pgboss').replace(/\$([1-6])\b/g, (_, n) => (n === '1' ? jobs : 'NULL'));
   }
 
   async send(name: string, data: object, options: PgBoss.SendOptions = {}) {

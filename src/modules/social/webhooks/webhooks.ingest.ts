@@ -22,6 +22,8 @@ import type { InboundGroup, InboundMessage } from './parsers/index.js';
 /** How long a route or a channel is reused before it is read again. */
 export const CACHE_MS = 5_000;
 const CACHE_ENTRIES = 10_000;
+/** Transactions in flight at most on a server (PGlite: one). */
+const INGEST_LANES = 4;
 /** Messages written by one transaction at most. */
 const BATCH_MESSAGES = 500;
 
@@ -55,38 +57,45 @@ class TtlCache<V> {
 
 interface Pending { items: IngestItem[]; resolve(o: Outcome[]): void; reject(e: unknown): void }
 
-/** Writes the messages of concurrent requests together: a few transactions at a time, each holding all that waited. */
+/**
+ * Writes the messages of concurrent requests together. Requests go to one of a few lanes by their
+ * sender's conversation; each lane has one transaction in flight holding all that waited. Two
+ * transactions in flight so never touch the same conversation: they never wait on each other's
+ * commit, and their commits (the WAL flushes) overlap.
+ */
 export class GroupCommit {
-  private waiting: Pending[] = [];
-  private running = 0;
+  private lanes: { waiting: Pending[]; busy: boolean }[];
   private scheduled = false;
   /** Transactions written so far (the tests check that concurrent requests shared one). */
   batches = 0;
-  constructor(private db: Database, private concurrency: number) {}
+  constructor(private db: Database, lanes: number) {
+    this.lanes = Array.from({ length: lanes }, () => ({ waiting: [], busy: false }));
+  }
 
   submit(items: IngestItem[]): Promise<Outcome[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, resolve, reject });
+      const first = items[0];
+      const lane = this.lanes[first ? laneOf(`${first.c}:${first.address ?? first.pid}`, this.lanes.length) : 0];
+      lane.waiting.push({ items, resolve, reject });
       // Requests that arrive in the same tick go together.
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => { this.scheduled = false; this.pump(); });
+        setImmediate(() => { this.scheduled = false; for (const l of this.lanes) this.pump(l); });
       }
     });
   }
 
-  private pump() {
-    while (this.running < this.concurrency && this.waiting.length) {
-      const batch: Pending[] = [];
-      let n = 0;
-      while (this.waiting.length && (batch.length === 0 || n + this.waiting[0].items.length <= BATCH_MESSAGES)) {
-        const p = this.waiting.shift()!;
-        n += p.items.length;
-        batch.push(p);
-      }
-      this.running++;
-      void this.commit(batch).finally(() => { this.running--; this.pump(); });
+  private pump(lane: { waiting: Pending[]; busy: boolean }) {
+    if (lane.busy || !lane.waiting.length) return;
+    const batch: Pending[] = [];
+    let n = 0;
+    while (lane.waiting.length && (batch.length === 0 || n + lane.waiting[0].items.length <= BATCH_MESSAGES)) {
+      const p = lane.waiting.shift()!;
+      n += p.items.length;
+      batch.push(p);
     }
+    lane.busy = true;
+    void this.commit(batch).finally(() => { lane.busy = false; this.pump(lane); });
   }
 
   private async commit(batch: Pending[]) {
@@ -101,26 +110,29 @@ export class GroupCommit {
   }
 
   /**
-   * One round trip: the role, the messages (receive_messages() sets each business for RLS) and a
-   * job per new message for each listener of message.received, as one script in one transaction.
+   * One round trip: the role, then receive_messages(), which sets each business for RLS and queues
+   * a job per new message for each listener of message.received, as one script in one transaction.
    */
   private async write(batch: Pending[]): Promise<Outcome[][]> {
     const items = batch.flatMap((p, r) => p.items.map((it) => ({ ...it, r })));
     this.batches++;
     const outbox = this.db.outbox;
-    const listeners = Object.entries(LISTENERS).filter(([, types]) => types.includes('message.received')).map(([l]) => l);
-    const jobs = outbox ? listeners.map((l, i) => `, job${i} AS (${outbox.enqueueStatement(l,
-      `SELECT json_build_object('business_id', business_id, 'event_id', event_id, 'type', 'message.received') AS data FROM got WHERE outcome = 'new'`)})`) : [];
+    // Without a queue (a process that never started one) events are recorded and no job is queued, as recordEvent does.
+    const listeners = outbox ? Object.entries(LISTENERS).filter(([, types]) => types.includes('message.received')).map(([l]) => l) : [];
     const rows = await this.db.script<{ r: number; pid: string; outcome: Outcome['outcome']; message_id: string | null }>(
       `SET LOCAL ROLE ${APP_ROLE};
-       WITH got AS MATERIALIZED (SELECT r, pid, outcome, message_id, event_id, business_id FROM receive_messages(${literal(JSON.stringify(items))}::jsonb))
-       ${jobs.join('\n')}
-       SELECT r, pid, outcome, message_id FROM got`);
+       SELECT r, pid, outcome, message_id FROM receive_messages(${literal(JSON.stringify(items))}::jsonb, ARRAY[${listeners.map(literal).join(', ')}]::text[])`);
     if (outbox && rows.some((x) => x.outcome === 'new')) for (const l of listeners) outbox.wake(l);
     const out: Outcome[][] = batch.map(() => []);
     for (const x of rows) out[x.r].push({ pid: x.pid, outcome: x.outcome, message_id: x.message_id });
     return out;
   }
+}
+
+function laneOf(key: string, lanes: number): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(h) % lanes;
 }
 
 interface Ingest { routes: TtlCache<Route[]>; channels: TtlCache<CachedChannel>; commit: GroupCommit }
@@ -130,8 +142,8 @@ export function ingestFor(db: Database): Ingest {
   let i = perDatabase.get(db);
   if (!i) {
     // PGlite runs one statement at a time: one batch in flight, the next one gathering. On a
-    // server, three of the pool's ten connections: batches grow with the load instead.
-    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : 3) };
+    // server, INGEST_LANES of the pool's ten connections: batches grow with the load instead.
+    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : INGEST_LANES) };
     perDatabase.set(db, i);
   }
   return i;
