@@ -1,12 +1,15 @@
 // The background half of the service: the durable queue, the outbox hand-off, and (for the
 // worker role) the listeners that deliver events. server.ts and the tests both start it here.
 import type { Config } from './config.js';
-import type { Database } from './platform/db.js';
+import { withConcurrencyLimit, type Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
 import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
 import { handleInbound } from './modules/social/ordering/ordering.service.js';
+
+/** Of the pool's 10 connections. */
+const BACKGROUND_CONNECTIONS = 4;
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -28,7 +31,12 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     wake: (listener) => queue.wake(listener),
   };
   if (role !== 'api') {
-    const deps = { db, config, queue, log };
+    // The background's share of the database: its handlers (up to 16 at once per queue) hold at
+    // most BACKGROUND_CONNECTIONS of the pool, so webhooks and the API always find a connection.
+    // PGlite runs one transaction at a time, first come first served: one background transaction
+    // at most waits in that line, so a webhook never waits behind dozens of them.
+    const background = withConcurrencyLimit(db, db.kind === 'postgres' ? BACKGROUND_CONNECTIONS : 1);
+    const deps = { db: background, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 16 });
     await queue.work('listener.inbound', (job) => handleInbound(deps, job), { batchSize: 16 });

@@ -2,6 +2,7 @@
 // PostgreSQL server through a pool. The SQL and every caller are the same for both.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -20,15 +21,28 @@ export interface TxHandle extends Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs fn in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
-  transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: COMMIT when it resolves, ROLLBACK when it throws. `setup`, a
+   * parameterless script, runs at the start in the same round trip as BEGIN.
+   */
+  transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Runs a parameterless script of several statements as one transaction in one round trip (the
+   * simple protocol); returns the rows of the last statement that returned any. Values must be
+   * inlined as literals (see literal()).
+   */
+  script<T = any>(sql: string): Promise<T[]>;
   close(): Promise<void>;
   /** The raw handle, for libraries that need it (the job queue). */
   readonly raw: PGlite | pg.Pool;
   /** Where recorded events are handed for delivery (set at start-up by the events module). */
   outbox?: Outbox;
+}
+
+export interface TransactionOptions {
+  setup?: string;
 }
 
 /** Delivers events written in a transaction to their listeners (src/platform/events.ts). */
@@ -38,6 +52,20 @@ export interface Outbox {
 }
 
 const INT8 = 20;
+
+function lastRows<T>(results: { rows?: unknown[]; fields?: unknown[] }[]): T[] {
+  for (let i = results.length - 1; i >= 0; i--) if (results[i].fields?.length) return (results[i].rows ?? []) as T[];
+  return [];
+}
+
+/**
+ * A value as an SQL literal for script(): an escape string (E'…'), whose meaning does not depend on
+ * standard_conforming_strings. NUL cannot be stored in text and is refused.
+ */
+export function literal(value: string): string {
+  if (value.includes('\0')) throw new Error('NUL in an SQL literal');
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
 
 class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
@@ -55,9 +83,10 @@ class PGliteDatabase implements Database {
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   }
 
-  transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T> {
-    return this.raw.transaction(async (tx) =>
-      fn({
+  transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    return this.raw.transaction(async (tx) => {
+      if (opts.setup) await tx.exec(opts.setup);
+      return fn({
         async query<R>(sql: string, params: unknown[] = []) {
           const r = await tx.query<R>(sql, params);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
@@ -65,12 +94,17 @@ class PGliteDatabase implements Database {
         async exec(sql: string) {
           await tx.exec(sql);
         },
-      }),
-    );
+      });
+    });
   }
 
   async exec(sql: string): Promise<void> {
     await this.raw.exec(sql);
+  }
+
+  script<T>(sql: string): Promise<T[]> {
+    // In-process: the transaction's own BEGIN and COMMIT cost no round trip, and it rolls back cleanly.
+    return this.raw.transaction(async (tx) => lastRows<T>(await tx.exec(sql)));
   }
 
   async close(): Promise<void> {
@@ -99,11 +133,12 @@ class PostgresDatabase implements Database {
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
 
-  async transaction<T>(fn: (tx: TxHandle) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     const client = await this.raw.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // One simple-protocol message for BEGIN and the set-up: one round trip instead of several.
+      await client.query(opts.setup ? `BEGIN; ${opts.setup}` : 'BEGIN');
       const result = await fn({
         async query<R>(sql: string, params: unknown[] = []) {
           const r = await client.query(sql, params as any[]);
@@ -131,6 +166,25 @@ class PostgresDatabase implements Database {
     await this.raw.query(sql);
   }
 
+  async script<T>(sql: string): Promise<T[]> {
+    const client = await this.raw.connect();
+    let broken = false;
+    try {
+      const r: any = await client.query(`BEGIN; ${sql}; COMMIT`);
+      return lastRows<T>(Array.isArray(r) ? r : [r]);
+    } catch (err) {
+      // A failed statement leaves the transaction open and aborted.
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async close(): Promise<void> {
     await this.raw.end();
   }
@@ -139,4 +193,44 @@ class PostgresDatabase implements Database {
 export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
   if (opts.databaseUrl) return PostgresDatabase.open(opts.databaseUrl, opts.poolSize);
   return PGliteDatabase.open(opts.dataDir);
+}
+
+/**
+ * The same database with at most `max` transactions (and queries) at once: the background's
+ * share of the pool, so webhooks and the API always find a free connection. A transaction opened
+ * inside one that already holds a place (same async context) does not wait for another.
+ */
+export function withConcurrencyLimit(db: Database, max: number): Database {
+  const holding = new AsyncLocalStorage<true>();
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    if (active < max) { active++; return; }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next(); // the place passes straight on
+    else active--;
+  };
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (holding.getStore()) return work();
+    await acquire();
+    try {
+      return await holding.run(true, work);
+    } finally {
+      release();
+    }
+  };
+  return {
+    kind: db.kind,
+    raw: db.raw,
+    get outbox() { return db.outbox; },
+    set outbox(o) { db.outbox = o; },
+    query: (sql, params) => limited(() => db.query(sql, params)),
+    transaction: (fn, opts) => limited(() => db.transaction(fn, opts)),
+    exec: (sql) => limited(() => db.exec(sql)),
+    script: (sql) => limited(() => db.script(sql)),
+    close: () => db.close(),
+  };
 }

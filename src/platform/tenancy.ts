@@ -5,6 +5,7 @@
 import type { Database, Queryable, TxHandle } from './db.js';
 
 export const APP_ROLE = 'karigar_app';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A tenant transaction: queries, plus work to do only once it has committed. */
 export interface Tx extends Queryable {
@@ -15,9 +16,12 @@ export interface Tx extends Queryable {
 
 async function run<T>(db: Database, businessId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const after: (() => void)[] = [];
+  // A validated UUID may be written into the set-up script as a literal: role and business are then
+  // set in the same round trip as BEGIN. Anything else goes as a parameter, as before.
+  const literal = businessId === null || UUID.test(businessId);
+  const setup = `SET LOCAL ROLE ${APP_ROLE}` + (businessId && literal ? `; SELECT set_config('app.business_id', '${businessId}', true)` : '');
   const result = await db.transaction(async (handle) => {
-    await handle.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    if (businessId) await handle.query(`SELECT set_config('app.business_id', $1, true)`, [businessId]);
+    if (businessId && !literal) await handle.query(`SELECT set_config('app.business_id', $1, true)`, [businessId]);
     const tx: Tx = {
       db,
       handle,
@@ -25,7 +29,7 @@ async function run<T>(db: Database, businessId: string | null, fn: (tx: Tx) => P
       afterCommit: (f) => { after.push(f); },
     };
     return fn(tx);
-  });
+  }, { setup });
   for (const f of after) f();
   return result;
 }

@@ -9,7 +9,6 @@ import type { Config } from '../../../config.js';
 import type { Database } from '../../../platform/db.js';
 import { badRequest, hasUnstorable, notFound, unauthorized, withoutUnstorable } from '../../../platform/errors.js';
 import { recordEvent } from '../../../platform/events.js';
-import { toE164 } from '../../../platform/phone.js';
 import { withoutTenant, withTenant, type Tx } from '../../../platform/tenancy.js';
 import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
 import { businessCountry } from '../../customers/customers.service.js';
@@ -17,6 +16,7 @@ import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
 import { fileInbound, openConversation } from '../conversations/conversations.repo.js';
+import { cachedChannel, cachedRoutes, forgetChannel, ingestFor, itemsOf, senderE164, type CachedChannel, type IngestItem, type Route } from './webhooks.ingest.js';
 
 export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
@@ -69,20 +69,60 @@ function parse(req: WebhookRequest): Parsed {
   }
 }
 
-interface Route { business_id: string; channel_id: string }
-
-async function candidates(db: Database, req: WebhookRequest, scheme: Scheme, group: InboundGroup): Promise<Route[]> {
+/** The routing lookup for one group: the address it names, narrowed by ?channel_id= / ?business_id=. */
+function routeParams(req: WebhookRequest, scheme: Scheme, group: InboundGroup): unknown[] | undefined {
   // Meta names the number by its phone_number_id (a page or IG account by its id); Twilio by the
   // To number. The display number is not an address: two shops may type the same one.
-  const addresses = req.channelType === 'telegram' ? [req.query.channel_id]
-    : scheme === 'twilio' ? [group.phone_number]
-    : [group.account_id];
-  if (!addresses[0]) return [];
+  const address = req.channelType === 'telegram' ? req.query.channel_id
+    : scheme === 'twilio' ? group.phone_number
+    : group.account_id;
+  if (!address) return undefined;
+  return [req.channelType, [address], req.query.channel_id ?? null, req.query.business_id ?? null];
+}
+
+async function candidates(db: Database, req: WebhookRequest, scheme: Scheme, group: InboundGroup): Promise<Route[]> {
+  const params = routeParams(req, scheme, group);
+  if (!params) return [];
   return withoutTenant(db, async (tx) => (await tx.query<Route>(
     `SELECT DISTINCT business_id, channel_id FROM channel_routes
      WHERE channel_type = $1 AND address = ANY($2::text[])
        AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::uuid IS NULL OR business_id = $4)`,
-    [req.channelType, addresses, req.query.channel_id ?? null, req.query.business_id ?? null])).rows);
+    params)).rows);
+}
+
+/**
+ * The fast path (webhooks.ingest.ts): plain messages for channels found in the cache, written with
+ * other requests' in one transaction. Undefined when the request needs the full path: statuses,
+ * edits or deletions, a channel not found or not verifying from the cache, or a channel changed
+ * since it was cached (then nothing of the request was stored).
+ */
+async function receiveFast(deps: { db: Database; config: Config }, req: WebhookRequest, parsed: Parsed): Promise<WebhookResult | undefined> {
+  if (parsed.groups.some((g) => g.statuses.length || g.messages.some((m) => m.action))) return undefined;
+  const items: IngestItem[] = [];
+  for (const group of parsed.groups) {
+    const params = routeParams(req, parsed.scheme, group);
+    if (!params) return undefined;
+    const routes = await cachedRoutes(deps.db, JSON.stringify(params), () => candidates(deps.db, req, parsed.scheme, group));
+    let accepted: CachedChannel | undefined;
+    for (const route of routes) {
+      const c = await cachedChannel(deps.db, deps.config, route);
+      if (c && verifies(parsed, req, c.channel, deps.config)) { accepted = c; break; }
+    }
+    if (!accepted) return undefined;
+    items.push(...itemsOf(group, accepted, req.channelType, addressOf));
+  }
+  const result: WebhookResult = { received: 0, duplicates: 0, statuses: 0 };
+  if (!items.length) return result;
+  const outcomes = await ingestFor(deps.db).commit.submit(items);
+  if (outcomes.some((o) => o.outcome === 'stale')) {
+    for (const it of items) forgetChannel(deps.db, it.c);
+    return undefined;
+  }
+  for (const o of outcomes) {
+    if (o.outcome === 'new') result.received++;
+    else result.duplicates++;
+  }
+  return result;
 }
 
 function verifies(parsed: Parsed, req: WebhookRequest, ch: ChannelWithSecrets, config: Config): boolean {
@@ -113,6 +153,10 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
   }
   const parsed = parse(req);
   parsed.groups = parsed.groups.map(storable);
+  if (parsed.groups.length) {
+    const fast = await receiveFast(deps, req, parsed);
+    if (fast) return fast;
+  }
   const result: WebhookResult = { received: 0, duplicates: 0, statuses: 0 };
   let routable = 0;
   const accepted: { group: InboundGroup; channel: ChannelWithSecrets }[] = [];
@@ -211,7 +255,7 @@ async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string
     if (m.action === 'delete') return 'ignored';
     m = { ...m, provider_message_id: m.original_message_id, metadata: { ...m.metadata, edited: true, edit_ids: [`edit:${m.provider_message_id}`] } };
   }
-  const from = m.from_number ? toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null : null;
+  const from = senderE164(m, country);
   const address = addressOf(channelType, from, m);
   // The customer: the one this conversation is linked to, else the one whose mobile this number is.
   const byMobile: string | null = from ? (await tx.query(`SELECT id FROM customers WHERE mobile = $1`, [from])).rows[0]?.id ?? null : null;

@@ -1,0 +1,300 @@
+// Bench section "ingest": signed Meta WhatsApp webhooks, 32 keep-alive connections, 500 senders,
+// every fifth message an order, for a fixed time, against
+//   - the least possible receiver of the same job: node:http, raw body, HMAC-SHA256 check, one
+//     INSERT … ON CONFLICT DO NOTHING, answer 200 (on PGlite in-process; on PostgreSQL via a pg pool);
+//   - Karigar as its own process (`node dist/server.js`, as `npm start` runs it), with the defaults
+//     (api and worker in one process) and with --role=api.
+// Rounds A B A B, best of each. Afterwards every acknowledged webhook must be stored exactly once;
+// Karigar's peak RSS is read from /proc (VmHWM).
+//
+// BENCH_INGEST_SECONDS (default 10) sets the length of a run; BENCH_QUICK=1 makes it 3 s and one round.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { metaText } from '../../src/modules/social/webhooks/samples.js';
+import { signMeta } from '../../src/modules/social/webhooks/signatures.js';
+import { fmt, percentile, type Row, type Section, type Target } from './types.js';
+
+const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? (process.env.BENCH_QUICK ? 3 : 10));
+const CONNECTIONS = 32;
+const SENDERS = 500;
+const ROUNDS = process.env.BENCH_QUICK ? 1 : 2;
+const root = new URL('../..', import.meta.url).pathname;
+
+interface Run { rps: number; p50: number; p99: number; acked: number; sent: number; failed: number; acks: string[] }
+
+/** Drives `url` with signed webhooks for SECONDS; the ids of acknowledged messages are kept. */
+async function load(url: string, pnid: string, secret: string): Promise<Run> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  const acks: string[] = [];
+  let sent = 0;
+  let failed = 0;
+  const tag = randomBytes(4).toString('hex');
+  const end = Date.now() + SECONDS * 1000;
+  const post = (n: number) => new Promise<void>((resolve) => {
+    const sender = `9198${String(10_000_000 + (n % SENDERS)).padStart(8, '0')}`;
+    const text = n % 5 === 0 ? 'I want 2 chocolate cakes' : `hello, message ${n}`;
+    const id = `wamid.bench${tag}${n}`;
+    const raw = Buffer.from(JSON.stringify(metaText(pnid, sender, text, { id, name: `Sender ${n % SENDERS}` })));
+    const started = performance.now();
+    const req = http.request({
+      agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': raw.length, 'x-hub-signature-256': signMeta(raw, secret) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 200) { acks.push(id); latencies.push(performance.now() - started); } else failed++;
+        resolve();
+      });
+    });
+    req.on('error', () => { failed++; resolve(); });
+    req.end(raw);
+  });
+  const started = Date.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (Date.now() < end) await post(sent++);
+  }));
+  const seconds = (Date.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rps: acks.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), acked: acks.length, sent, failed, acks };
+}
+
+// ---- the least possible receiver -------------------------------------------------------------
+
+async function reference(target: Target, secret: string): Promise<{ url: string; count(): Promise<number>; close(): Promise<void> }> {
+  const ddl = `CREATE TABLE IF NOT EXISTS bench_inbound (provider_message_id text PRIMARY KEY, from_number text, body text)`;
+  const insert = `INSERT INTO bench_inbound (provider_message_id, from_number, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`;
+  let run: (params: unknown[]) => Promise<unknown>;
+  let count: () => Promise<number>;
+  let closeDb: () => Promise<void>;
+  if (target.kind === 'postgres') {
+    const scratch = await scratchDatabase(target.url!);
+    const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
+    await pool.query(ddl);
+    run = (p) => pool.query(insert, p);
+    count = async () => Number((await pool.query('SELECT count(*) AS n FROM bench_inbound')).rows[0].n);
+    closeDb = async () => { await pool.end(); await scratch.drop(); };
+  } else {
+    // One process owns a PGlite database: the reference runs it in-process, one INSERT per request.
+    const dir = mkdtempSync(join(tmpdir(), 'bench-ref-'));
+    const db = await PGlite.create(dir);
+    await db.exec(ddl);
+    run = (p) => db.query(insert, p);
+    count = async () => Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_inbound')).rows[0].n);
+    closeDb = async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); };
+  }
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const raw = Buffer.concat(chunks);
+      const given = String(req.headers['x-hub-signature-256'] ?? '');
+      const expected = 'sha256=' + createHmac('sha256', secret).update(raw).digest('hex');
+      if (given !== expected) { res.writeHead(401).end(); return; }
+      try {
+        const m = JSON.parse(raw.toString('utf8')).entry[0].changes[0].value.messages[0];
+        await run([m.id, m.from, m.text?.body ?? null]);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":1}');
+      } catch {
+        res.writeHead(500).end();
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/webhook`,
+    count,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await closeDb();
+    },
+  };
+}
+
+// ---- Karigar as its own process ---------------------------------------------------------------
+
+async function scratchDatabase(url: string) {
+  const name = `karigar_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: url });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+interface Karigar { url: string; process: ChildProcess; peakRss(): number; stop(): Promise<void> }
+
+async function startKarigar(env: Record<string, string>, role: 'all' | 'api'): Promise<Karigar> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // BENCH_NODE_ARGS: extra node flags for the Karigar process (e.g. --cpu-prof to see where time goes).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/server.js'), ...(role === 'api' ? ['--role=api'] : [])], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`Karigar exited with ${child.exitCode} before it was ready`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (i > 600) throw new Error('Karigar was not ready within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    process: child,
+    peakRss() {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+async function api(base: string, method: string, path: string, token: string | undefined, body?: unknown) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return r.json() as Promise<any>;
+}
+
+/** A database for one Karigar mode: a shop with a WhatsApp channel; stored messages counted afterwards. */
+async function karigarDatabase(target: Target) {
+  const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex') };
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-karigar-'));
+  const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!) : undefined;
+  const env: Record<string, string> = { ...secrets, DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
+  const pnid = `pnid-bench-${randomBytes(3).toString('hex')}`;
+  const secret = 'bench-app-secret';
+  return {
+    env, pnid, secret,
+    async setUp(k: Karigar) {
+      const reg = await api(k.url, 'POST', '/auth/register', undefined, { business_name: 'Bench Bakery', name: 'B', email: `bench-${pnid}@example.com`, password: 'bench pass' });
+      await api(k.url, 'POST', '/social/channels', reg.token, { channel_type: 'whatsapp', phone_number: '+919000000009', account_id: pnid, api_key: 'tok', webhook_secret: secret });
+      await api(k.url, 'POST', '/products', reg.token, { name: 'Chocolate cake', price: '450.00' });
+    },
+    /** Inbound messages stored: all, and how many distinct provider ids (run with the process stopped on PGlite). */
+    async stored(): Promise<{ rows: number; distinct: number; ids: Set<string> }> {
+      const sql = `SELECT provider_message_id AS id FROM social_messages WHERE direction = 'inbound'`;
+      let ids: string[];
+      if (scratch) {
+        const c = new pg.Client({ connectionString: scratch.url });
+        await c.connect();
+        ids = (await c.query(sql)).rows.map((r) => r.id);
+        await c.end();
+      } else {
+        const db = await PGlite.create(join(dataDir, 'pgdata'));
+        ids = (await db.query<{ id: string }>(sql)).rows.map((r) => r.id);
+        await db.close();
+      }
+      const set = new Set(ids);
+      return { rows: ids.length, distinct: set.size, ids: set };
+    },
+    async drop() {
+      await scratch?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const line = (r: Run) => `${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
+const best = (runs: Run[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+
+async function run(target: Target): Promise<Row[]> {
+  // As `npm start` runs it: the compiled server, built first if the sources are newer.
+  // @ts-expect-error: plain JavaScript module without types
+  const { buildIfStale } = await import('../start.mjs');
+  buildIfStale({ quiet: true });
+
+  const secret = 'bench-app-secret';
+  const ref = await reference(target, secret);
+  const modes = { all: await karigarDatabase(target), api: await karigarDatabase(target) } as const;
+  const runs = { ref: [] as Run[], all: [] as Run[], api: [] as Run[] };
+  const rss = { all: 0, api: 0 };
+  const refAcks: string[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = await load(ref.url.replace('/webhook', '/api/v1/social/webhook/whatsapp'), 'pnid-ref', secret);
+      runs.ref.push(r);
+      refAcks.push(...r.acks);
+      for (const role of ['all', 'api'] as const) {
+        const m = modes[role];
+        const k = await startKarigar(m.env, role);
+        try {
+          if (round === 0) await m.setUp(k);
+          const r2 = await load(`${k.url}/api/v1/social/webhook/whatsapp`, m.pnid, m.secret);
+          runs[role].push(r2);
+          rss[role] = Math.max(rss[role], k.peakRss());
+        } finally {
+          await k.stop();
+        }
+      }
+    }
+    // Every acknowledged webhook stored exactly once.
+    const checks: string[] = [];
+    let exact = true;
+    for (const role of ['all', 'api'] as const) {
+      const s = await modes[role].stored();
+      const acks = runs[role].flatMap((r) => r.acks);
+      const missing = acks.filter((id) => !s.ids.has(id)).length;
+      const once = s.rows === s.distinct && missing === 0;
+      exact &&= once;
+      checks.push(`${role === 'all' ? 'defaults' : '--role=api'}: ${fmt(s.rows)} stored, ${fmt(acks.length)} acknowledged, ${missing} missing, ${s.rows - s.distinct} twice`);
+    }
+    const refStored = await ref.count();
+    const refOk = refStored >= refAcks.length;
+
+    const refBest = best(runs.ref);
+    const ratio = (r: Run) => r.rps / refBest.rps;
+    const all = best(runs.all);
+    const apiOnly = best(runs.api);
+    const noisy = runs.ref.length > 1 ? ` (reference rounds: ${runs.ref.map((r) => fmt(r.rps)).join(', ')})` : '';
+    return [
+      { measure: `ingest, ${CONNECTIONS} connections, ${SECONDS} s, npm start defaults (api + worker)`, karigar: line(all), reference: line(refBest) + noisy,
+        ratio: `${fmt(ratio(all), 2)}×`, target: '≥ 0.5×, p99 ≤ 100 ms', ok: ratio(all) >= 0.5 && all.p99 <= 100 },
+      { measure: `ingest, ${CONNECTIONS} connections, ${SECONDS} s, --role=api`, karigar: line(apiOnly), reference: line(refBest),
+        ratio: `${fmt(ratio(apiOnly), 2)}×`, target: '≥ 0.9×', ok: ratio(apiOnly) >= 0.9 },
+      { measure: 'peak RSS under the ingest load (VmHWM)', karigar: `${fmt(rss.all)} MB defaults, ${fmt(rss.api)} MB --role=api`,
+        target: '≤ 150 MB', ok: Math.max(rss.all, rss.api) <= 150 },
+      { measure: 'acknowledged webhooks stored exactly once', karigar: checks.join('; '),
+        reference: `${fmt(refStored)} stored, ${fmt(refAcks.length)} acknowledged`, target: 'all, once', ok: exact && refOk },
+      { measure: 'ingest requests not acknowledged (errors, refused)', karigar: `${runs.all.reduce((n, r) => n + r.failed, 0)} defaults, ${runs.api.reduce((n, r) => n + r.failed, 0)} --role=api`,
+        reference: String(runs.ref.reduce((n, r) => n + r.failed, 0)) },
+    ];
+  } finally {
+    await ref.close();
+    await modes.all.drop();
+    await modes.api.drop();
+  }
+}
+
+export const ingest: Section = { name: 'ingest', about: `signed Meta webhooks, ${CONNECTIONS} connections, ${SENDERS} senders, every fifth an order, against the least possible receiver`, run };

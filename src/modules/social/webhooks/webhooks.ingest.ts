@@ -1,0 +1,210 @@
+// The webhook's fast path: plain inbound messages (no statuses, edits or deletions) from a channel
+// this process has seen in the last few seconds.
+//
+// - Routes and decrypted channels are cached in-process for CACHE_MS. Each stored message carries
+//   the channel version its signature was checked against; the database stores nothing of a
+//   request whose channel has changed since (a new secret, a deactivation, a new address): the
+//   request is then answered by the full path, which loads everything afresh. So a change takes
+//   effect at once on every process; the cache only decides how often the channel is read.
+// - Group commit: the messages of concurrent webhooks are written by one call of
+//   receive_messages() (migration 0010) in one transaction, with their queue jobs; each request is
+//   answered only after that transaction committed. If a batch fails, each of its requests is
+//   retried alone, so one bad request never fails another.
+import type { Config } from '../../../config.js';
+import { literal, type Database } from '../../../platform/db.js';
+import { LISTENERS } from '../../../platform/events.js';
+import { toE164 } from '../../../platform/phone.js';
+import { APP_ROLE, withTenant } from '../../../platform/tenancy.js';
+import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
+import { businessCountry } from '../../customers/customers.service.js';
+import type { InboundGroup, InboundMessage } from './parsers/index.js';
+
+/** How long a route or a channel is reused before it is read again. */
+export const CACHE_MS = 5_000;
+const CACHE_ENTRIES = 10_000;
+/** Transactions in flight at most on a server (PGlite: one). */
+const INGEST_LANES = 4;
+/** Messages written by one transaction at most. */
+const BATCH_MESSAGES = 500;
+
+export interface Route { business_id: string; channel_id: string }
+export interface CachedChannel { channel: ChannelWithSecrets; version: number; country: string }
+
+/** One message as receive_messages() takes it. */
+export interface IngestItem {
+  b: string; c: string; v: number; pid: string;
+  from_number: string | null; from_e164: string | null; from_user_id: string | null; to_number: string | null;
+  text: string | null; type: string; metadata: Record<string, unknown>; edited_at: string | null;
+  address: string | null; name: string | null;
+}
+export type Outcome = { pid: string; outcome: 'new' | 'duplicate' | 'stale'; message_id: string | null };
+
+class TtlCache<V> {
+  private entries = new Map<string, { value: V; until: number }>();
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until > Date.now()) return e.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+  set(key: string, value: V) {
+    if (this.entries.size >= CACHE_ENTRIES) this.entries.clear(); // bounded: a burst of new senders never grows it
+    this.entries.set(key, { value, until: Date.now() + CACHE_MS });
+  }
+  delete(key: string) { this.entries.delete(key); }
+}
+
+interface Pending { items: IngestItem[]; resolve(o: Outcome[]): void; reject(e: unknown): void }
+
+/**
+ * Writes the messages of concurrent requests together. Requests go to one of a few lanes by their
+ * sender's conversation; each lane has one transaction in flight holding all that waited. Two
+ * transactions in flight so never touch the same conversation: they never wait on each other's
+ * commit, and their commits (the WAL flushes) overlap.
+ */
+export class GroupCommit {
+  private lanes: { waiting: Pending[]; busy: boolean }[];
+  private scheduled = false;
+  /** Transactions written so far (the tests check that concurrent requests shared one). */
+  batches = 0;
+  constructor(private db: Database, lanes: number) {
+    this.lanes = Array.from({ length: lanes }, () => ({ waiting: [], busy: false }));
+  }
+
+  submit(items: IngestItem[]): Promise<Outcome[]> {
+    return new Promise((resolve, reject) => {
+      const first = items[0];
+      const lane = this.lanes[first ? laneOf(`${first.c}:${first.address ?? first.pid}`, this.lanes.length) : 0];
+      lane.waiting.push({ items, resolve, reject });
+      // Requests that arrive in the same tick go together.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => { this.scheduled = false; for (const l of this.lanes) this.pump(l); });
+      }
+    });
+  }
+
+  private pump(lane: { waiting: Pending[]; busy: boolean }) {
+    if (lane.busy || !lane.waiting.length) return;
+    const batch: Pending[] = [];
+    let n = 0;
+    while (lane.waiting.length && (batch.length === 0 || n + lane.waiting[0].items.length <= BATCH_MESSAGES)) {
+      const p = lane.waiting.shift()!;
+      n += p.items.length;
+      batch.push(p);
+    }
+    lane.busy = true;
+    void this.commit(batch).finally(() => { lane.busy = false; this.pump(lane); });
+  }
+
+  private async commit(batch: Pending[]) {
+    try {
+      const outcomes = await this.write(batch);
+      batch.forEach((p, r) => p.resolve(outcomes[r]));
+    } catch (err) {
+      if (batch.length === 1) return batch[0].reject(err);
+      // Whatever failed the batch (a bad message, a deadlock), each request now gets its own answer.
+      await Promise.all(batch.map((p) => this.write([p]).then((o) => p.resolve(o[0]), p.reject)));
+    }
+  }
+
+  /**
+   * One round trip: the role, then receive_messages(), which sets each business for RLS and queues
+   * a job per new message for each listener of message.received, as one script in one transaction.
+   */
+  private async write(batch: Pending[]): Promise<Outcome[][]> {
+    const items = batch.flatMap((p, r) => p.items.map((it) => ({ ...it, r })));
+    this.batches++;
+    const outbox = this.db.outbox;
+    // Without a queue (a process that never started one) events are recorded and no job is queued, as recordEvent does.
+    const listeners = outbox ? Object.entries(LISTENERS).filter(([, types]) => types.includes('message.received')).map(([l]) => l) : [];
+    const rows = await this.db.script<{ r: number; pid: string; outcome: Outcome['outcome']; message_id: string | null }>(
+      `SET LOCAL ROLE ${APP_ROLE};
+       SELECT r, pid, outcome, message_id FROM receive_messages(${literal(JSON.stringify(items))}::jsonb, ARRAY[${listeners.map(literal).join(', ')}]::text[])`);
+    if (outbox && rows.some((x) => x.outcome === 'new')) for (const l of listeners) outbox.wake(l);
+    const out: Outcome[][] = batch.map(() => []);
+    for (const x of rows) out[x.r].push({ pid: x.pid, outcome: x.outcome, message_id: x.message_id });
+    return out;
+  }
+}
+
+function laneOf(key: string, lanes: number): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(h) % lanes;
+}
+
+interface Ingest { routes: TtlCache<Route[]>; channels: TtlCache<CachedChannel>; commit: GroupCommit }
+const perDatabase = new WeakMap<Database, Ingest>();
+
+export function ingestFor(db: Database): Ingest {
+  let i = perDatabase.get(db);
+  if (!i) {
+    // PGlite runs one statement at a time: one batch in flight, the next one gathering. On a
+    // server, INGEST_LANES of the pool's ten connections: batches grow with the load instead.
+    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : INGEST_LANES) };
+    perDatabase.set(db, i);
+  }
+  return i;
+}
+
+export async function cachedRoutes(db: Database, key: string, load: () => Promise<Route[]>): Promise<Route[]> {
+  const { routes } = ingestFor(db);
+  const hit = routes.get(key);
+  if (hit) return hit;
+  const found = await load();
+  if (found.length) routes.set(key, found); // an unknown address is not remembered: a new channel counts at once
+  return found;
+}
+
+export async function cachedChannel(db: Database, config: Config, route: Route): Promise<CachedChannel | null> {
+  const { channels } = ingestFor(db);
+  const hit = channels.get(route.channel_id);
+  if (hit) return hit;
+  const loaded = await withTenant(db, route.business_id, async (tx) => {
+    const channel = await loadChannelWithSecrets(tx, config.secretsKey, route.channel_id);
+    if (!channel) return null;
+    const v = await tx.query<{ version: number }>(`SELECT version FROM social_channels WHERE id = $1`, [route.channel_id]);
+    return { channel, version: Number(v.rows[0].version), country: await businessCountry(tx) };
+  });
+  if (!loaded || !loaded.channel.is_active) return null;
+  channels.set(route.channel_id, loaded);
+  return loaded;
+}
+
+/** Forgets a channel and every route: the next request reads them afresh. */
+export function forgetChannel(db: Database, channelId: string) {
+  const i = ingestFor(db);
+  i.channels.delete(channelId);
+  i.routes = new TtlCache();
+}
+
+const numbers = new Map<string, string | null>();
+
+/** The sender's number as E.164 when it is one (the business's country decides a local number). */
+export function senderE164(m: InboundMessage, country: string): string | null {
+  if (!m.from_number) return null;
+  // Parsing a number is the costliest step of a webhook in Node; senders write again and again.
+  const key = `${country}:${m.from_number}`;
+  const known = numbers.get(key);
+  if (known !== undefined) return known;
+  const e164 = toE164(m.from_number.startsWith('+') ? m.from_number : `+${m.from_number}`, country) ?? toE164(m.from_number, country) ?? null;
+  if (numbers.size >= CACHE_ENTRIES) numbers.clear();
+  numbers.set(key, e164);
+  return e164;
+}
+
+export function itemsOf(group: InboundGroup, c: CachedChannel, channelType: string, addressOf: (t: string, e164: string | null, m: InboundMessage) => string | null): IngestItem[] {
+  const ch = c.channel;
+  return group.messages.map((m) => {
+    const from = senderE164(m, c.country);
+    return {
+      b: ch.business_id, c: ch.id, v: c.version, pid: m.provider_message_id,
+      from_number: from ?? m.from_number, from_e164: from, from_user_id: m.from_user_id, to_number: ch.phone_number ?? ch.account_id,
+      text: m.text, type: m.message_type,
+      metadata: { ...m.metadata, profile_name: m.profile_name, reply_to: m.reply_to, channel_type: channelType, provider_timestamp: m.timestamp },
+      edited_at: null, address: addressOf(channelType, from, m), name: m.profile_name,
+    };
+  });
+}
