@@ -98,6 +98,20 @@ export class Queue {
     this.workers.set(name, id);
   }
 
+  /**
+   * Works a queue a whole batch at a time: the handler gets every fetched job's data at once (to
+   * do set-based work over them); the batch is retried whole if it throws.
+   */
+  async workBatch(name: string, handler: (data: any[]) => Promise<void>, opts: { batchSize?: number } = {}) {
+    let id = '';
+    id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 8 },
+      async (jobs: PgBoss.Job<any>[]) => {
+        if (jobs.length) await handler(jobs.map((job) => job.data));
+        if (jobs.length) this.boss.notifyWorker(id);
+      });
+    this.workers.set(name, id);
+  }
+
   /** Wakes this process's worker for the queue now instead of at its next poll. */
   wake(name: string) {
     const id = this.workers.get(name);
