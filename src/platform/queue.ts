@@ -77,6 +77,11 @@ export class Queue {
     return this.boss.send(name, data, { ...options, db: txAdapter(tx) });
   }
 
+  /** Sends many jobs of one queue inside an open transaction, in one statement. */
+  async sendManyInTx(tx: Queryable, name: string, data: object[]) {
+    if (data.length) await this.boss.insert(data.map((d) => ({ name, data: d })), { db: txAdapter(tx) });
+  }
+
   async send(name: string, data: object, options: PgBoss.SendOptions = {}) {
     return this.boss.send(name, data, options);
   }
