@@ -95,6 +95,13 @@ async function storeBacklog(db: Database, shop: Shop, queue: Queue | null) {
       await queue.boss.insert(events.rows.map((e) => ({ name: 'listener.inbound', data: { business_id: shop.businessId, event_id: e.id, type: 'message.received' } })));
     }
   }
+  // In the order the messages came, as jobs queued one webhook at a time are fetched (those
+  // inserted together share one created_on, and would be fetched in the order of their ids).
+  if (queue) {
+    await db.query(
+      `UPDATE pgboss.job SET created_on = now() - interval '1 hour' + ((data->>'event_id')::bigint % 1000000000) * interval '1 microsecond'
+       WHERE name = 'listener.inbound' AND state = 'created' AND data->>'business_id' = $1`, [shop.businessId]);
+  }
   await db.query(
     `UPDATE conversations v SET unread = v.unread + s.n, last_message_at = s.at, last_inbound_at = s.at, updated_at = now()
      FROM (SELECT conversation_id, count(*)::int AS n, max(created_at) AS at FROM social_messages
@@ -109,7 +116,11 @@ async function unread(db: Database, businessId: string): Promise<number> {
 
 async function waitDrained(db: Database, businessId: string, started: number): Promise<number> {
   for (;;) {
-    if ((await unread(db, businessId)) === 0) return (Date.now() - started) / 1000;
+    const left = await unread(db, businessId);
+    if (left === 0) return (Date.now() - started) / 1000;
+    if (process.env.BENCH_VERBOSE && Date.now() - started > 15000 && Math.random() < 0.05) {
+      console.log(left, (await db.query(`SELECT state, count(*) FROM pgboss.job WHERE name = 'listener.inbound' GROUP BY 1`)).rows);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -118,13 +129,23 @@ async function waitDrained(db: Database, businessId: string, started: number): P
 async function drainKarigar(db: Database, app: App, config: ReturnType<typeof loadConfig>, round: string) {
   const shop = await setUpShop(app, round);
   // The queue as a worker process starts it, minus the sending (the acknowledgements wait).
-  const queue = await Queue.start(db, { pollingIntervalSeconds: 0.5 });
+  const queue = await Queue.start(db, { pollingIntervalSeconds: 0.5, onError: (err) => console.error('   queue error:', err.message) });
   for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
   db.outbox = { enqueue: async (tx, name, data) => { await queue.sendInTx(tx, name, data); }, wake: () => {} };
   await storeBacklog(db, shop, queue);
   const started = Date.now();
-  await queue.workBatch('listener.inbound', (jobs) => handleInboundBatch({ db, config, queue, log: quiet }, jobs), { batchSize: INBOUND_BATCH });
+  let busy = 0;
+  let batches = 0;
+  let firstBatchAt = 0;
+  await queue.workBatch('listener.inbound', async (jobs) => {
+    const t = Date.now();
+    firstBatchAt ||= t;
+    await handleInboundBatch({ db, config, queue, log: quiet }, jobs);
+    busy += Date.now() - t;
+    batches++;
+  }, { batchSize: INBOUND_BATCH });
   const seconds = await waitDrained(db, shop.businessId, started);
+  if (process.env.BENCH_VERBOSE) console.log(`   ${batches} batches, ${busy} ms in the handler, first batch after ${firstBatchAt - started} ms`);
   await queue.stop();
   db.outbox = undefined;
   const counts = (await db.query<{ leads: number; acks: number; drafts: number }>(

@@ -102,15 +102,22 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
     // read the business's whole log.
     const byNumber = [...new Set(fresh.map((m) => m.from_number).filter((s): s is string => Boolean(s)))];
     const byUser = [...new Set(fresh.filter((m) => !m.from_number && m.from_user_id).map((m) => m.from_user_id!))];
+    // Up to the batch's newest message (compared in the database: a JS Date drops the
+    // microseconds): later ones are their own jobs', so a batch stays about its size however long
+    // the backlog.
+    const freshIds = fresh.map((m) => m.id);
+    const upTo = `created_at <= (SELECT max(created_at) FROM social_messages WHERE id = ANY($2::uuid[]))`;
     const unread: Message[] = [];
     if (byNumber.length) {
       unread.push(...(await tx.query<Message>(
-        `SELECT ${MESSAGE_COLS} FROM social_messages WHERE intent IS NULL AND from_number = ANY($1::text[]) FOR UPDATE`, [byNumber])).rows);
+        `SELECT ${MESSAGE_COLS} FROM social_messages WHERE intent IS NULL AND from_number = ANY($1::text[]) AND ${upTo} FOR UPDATE`,
+        [byNumber, freshIds])).rows);
     }
     if (byUser.length) {
       unread.push(...(await tx.query<Message>(
-        `SELECT ${MESSAGE_COLS} FROM social_messages WHERE intent IS NULL AND from_number IS NULL AND from_user_id = ANY($1::text[]) FOR UPDATE`,
-        [byUser])).rows);
+        `SELECT ${MESSAGE_COLS} FROM social_messages
+         WHERE intent IS NULL AND from_number IS NULL AND from_user_id = ANY($1::text[]) AND ${upTo} FOR UPDATE`,
+        [byUser, freshIds])).rows);
     }
     if (loners.length) {
       unread.push(...(await tx.query<Message>(
