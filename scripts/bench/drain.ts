@@ -12,7 +12,7 @@
 //
 // On PostgreSQL the shop lives in a copy of the history database (a million messages and a hundred
 // thousand sales across a thousand businesses, seed-history.ts) unless BENCH_HISTORY=0.
-// BENCH_DRAIN_MESSAGES sets the backlog (BENCH_QUICK=1: 3,000).
+// BENCH_DRAIN_MESSAGES sets the backlog (BENCH_QUICK=1: 3,000); BENCH_VERBOSE=1 prints the batches.
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -116,11 +116,7 @@ async function unread(db: Database, businessId: string): Promise<number> {
 
 async function waitDrained(db: Database, businessId: string, started: number): Promise<number> {
   for (;;) {
-    const left = await unread(db, businessId);
-    if (left === 0) return (Date.now() - started) / 1000;
-    if (process.env.BENCH_VERBOSE && Date.now() - started > 15000 && Math.random() < 0.05) {
-      console.log(left, (await db.query(`SELECT state, count(*) FROM pgboss.job WHERE name = 'listener.inbound' GROUP BY 1`)).rows);
-    }
+    if ((await unread(db, businessId)) === 0) return (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -224,6 +220,3 @@ async function run(target: Target): Promise<Row[]> {
 }
 
 export const drain: Section = { name: 'drain', about: 'how fast the background reads a 30-second backlog of inbound messages', run };
-
-/** For profiling scripts. */
-export const __test = { setUpShop, storeBacklog };

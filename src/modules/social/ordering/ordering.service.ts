@@ -32,7 +32,7 @@ interface PendingOrder { message_id: string; items: { product_id: string; name: 
 
 interface Message {
   id: string; channel_id: string; conversation_id: string | null; from_number: string | null; from_user_id: string | null;
-  message_text: string | null; customer_id: string | null; intent: string | null; metadata: any; created_at: Date;
+  message_text: string | null; customer_id: string | null; intent: string | null; metadata: any; created_at: Date; at_us: number;
 }
 interface Customer { id: string; name: string; mobile: string; locale: string | null; whatsapp_opt_in: boolean }
 interface Lead { id: string; metadata: any }
@@ -49,7 +49,9 @@ interface Context {
   leads: Map<string, Lead>;
 }
 
-const MESSAGE_COLS = 'id, channel_id, conversation_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at';
+// at_us: created_at in microseconds, to order by (a JS Date keeps milliseconds; messages of one webhook share them).
+const MESSAGE_COLS = `id, channel_id, conversation_id, from_number, from_user_id, message_text, customer_id, intent, metadata, created_at,
+  (extract(epoch FROM created_at) * 1000000)::bigint AS at_us`;
 const senderOf = (m: { from_number: string | null; from_user_id: string | null }) => m.from_number ?? m.from_user_id;
 
 /** One job (a redelivery, a test): a batch of one. */
@@ -124,7 +126,7 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
         `SELECT ${MESSAGE_COLS} FROM social_messages WHERE id = ANY($1::uuid[]) AND intent IS NULL FOR UPDATE`, [loners])).rows);
     }
     // In the order they came (uuids compare as their hex text does).
-    unread.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    unread.sort((a, b) => a.at_us - b.at_us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (!unread.length) return;
     const ctx = await readContext(tx, businessId, unread);
 
