@@ -111,13 +111,13 @@ async function storeBacklog(db: Database, shop: Shop, queue: Queue | null) {
 
 async function unread(db: Database, businessId: string): Promise<number> {
   return (await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM social_messages WHERE business_id = $1 AND direction = 'inbound' AND intent IS NULL`, [businessId])).rows[0].n;
+    `SELECT count(*)::int AS n FROM social_messages WHERE business_id = $1 AND intent IS NULL AND from_number IS NOT NULL`, [businessId])).rows[0].n;
 }
 
 async function waitDrained(db: Database, businessId: string, started: number): Promise<number> {
   for (;;) {
     if ((await unread(db, businessId)) === 0) return (Date.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
