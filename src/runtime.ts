@@ -6,7 +6,7 @@ import { Queue } from './platform/queue.js';
 import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
-import { handleInbound } from './modules/social/ordering/ordering.service.js';
+import { handleInboundBatch, INBOUND_BATCH } from './modules/social/ordering/ordering.service.js';
 
 /** Of the pool's 10 connections. */
 const BACKGROUND_CONNECTIONS = 4;
@@ -39,7 +39,8 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     const deps = { db: background, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 16 });
-    await queue.work('listener.inbound', (job) => handleInbound(deps, job), { batchSize: 16 });
+    // Inbound messages a batch at a time: one transaction per business, set-based (ordering.service).
+    await queue.workBatch('listener.inbound', (jobs) => handleInboundBatch(deps, jobs), { batchSize: INBOUND_BATCH });
     await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 16 });
   }
   return {

@@ -5,8 +5,9 @@ import os from 'node:os';
 import type { Row, Section, Target } from './types.js';
 import { send } from './send.js';
 import { ingest } from './ingest.js';
+import { drain } from './drain.js';
 
-const SECTIONS: Section[] = [send, ingest];
+const SECTIONS: Section[] = [ingest, drain, send];
 
 const only = process.argv.slice(2);
 const sections = only.length ? SECTIONS.filter((s) => only.includes(s.name)) : SECTIONS;

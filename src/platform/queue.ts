@@ -87,6 +87,11 @@ export class Queue {
     return this.boss.send(name, data, { ...options, db: txAdapter(tx) });
   }
 
+  /** Sends many jobs of one queue inside an open transaction, in one statement. */
+  async sendManyInTx(tx: Queryable, name: string, data: object[]) {
+    if (data.length) await this.boss.insert(data.map((d) => ({ name, data: d })), { db: txAdapter(tx) });
+  }
+
   async send(name: string, data: object, options: PgBoss.SendOptions = {}) {
     return this.boss.send(name, data, options);
   }
@@ -104,6 +109,20 @@ export class Queue {
         if (jobs.length) this.boss.notifyWorker(id);
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed.length) throw failed[0].reason;
+      });
+    this.workers.set(name, id);
+  }
+
+  /**
+   * Works a queue a whole batch at a time: the handler gets every fetched job's data at once (to
+   * do set-based work over them); the batch is retried whole if it throws.
+   */
+  async workBatch(name: string, handler: (data: any[]) => Promise<void>, opts: { batchSize?: number } = {}) {
+    let id = '';
+    id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 8 },
+      async (jobs: PgBoss.Job<any>[]) => {
+        if (jobs.length) await handler(jobs.map((job) => job.data));
+        if (jobs.length) this.boss.notifyWorker(id);
       });
     this.workers.set(name, id);
   }

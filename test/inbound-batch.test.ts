@@ -1,0 +1,128 @@
+// The background reads inbound messages a batch at a time (one transaction per business): a
+// backlog stored while no worker ran is read in order, each message seeing what the earlier ones
+// did, across senders and businesses; a message stored without its customer gets the customer
+// whose mobile its number is.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { buildTestApp, eventually, silentLog, type TestApp } from './helpers/app.js';
+import { call, newBusiness, newCustomer, newProduct, ok, type Biz } from './helpers/client.js';
+import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
+import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
+import { startRuntime } from '../src/runtime.js';
+import { withTenant } from '../src/platform/tenancy.js';
+
+let t: TestApp;
+let fake: FakeProvider;
+before(async () => {
+  fake = await startFakeProvider();
+  // An API-only process: webhooks are stored and queued, nothing is read until a worker starts.
+  t = await buildTestApp({ role: 'api', env: { META_GRAPH_API_URL: `${fake.url}/meta` } });
+});
+after(async () => {
+  await t.close();
+  await fake.close();
+});
+
+async function shop(name: string) {
+  const biz = await newBusiness(t.app, name);
+  const pnid = `pnid-${randomUUID().slice(0, 8)}`;
+  const secret = `secret-${randomUUID()}`;
+  ok(await call(t.app, 'POST', '/social/channels', { token: biz.token, body: {
+    channel_type: 'whatsapp', phone_number: '+919000000001', account_id: pnid, api_key: 'tok', webhook_secret: secret, settings: { provider: 'meta' },
+  } }), 201);
+  await newProduct(t.app, biz, { name: 'Chocolate cake', price: '650.00', production_steps: [] });
+  const say = async (from: string, text: string) => {
+    const r = await postMeta(t.app, metaText(pnid, from, text, { id: newWamid(), name: 'Sender' }), secret);
+    assert.equal(r.statusCode, 200);
+  };
+  return { biz, say };
+}
+
+const get = async (biz: Biz, path: string) => ok(await call(t.app, 'GET', path, { token: biz.token })).data;
+
+test('a backlog read in one go: orders, confirmations and declines in order, per sender and per business', async () => {
+  const a = await shop('Batch Bakery A');
+  const b = await shop('Batch Bakery B');
+  const ravi = await newCustomer(t.app, a.biz, { name: 'Ravi', mobile: '+919876511111' });
+  const asha = await newCustomer(t.app, b.biz, { name: 'Asha', mobile: '+919876522222' });
+  // Shop A: Ravi orders and confirms, then orders again (a new lead) and declines it; a stranger
+  // orders and confirms (no draft: not a customer). Shop B: Asha orders and confirms.
+  await a.say(ravi.mobile, 'I want 2 chocolate cakes');
+  await a.say('+919812333333', 'send 1 chocolate cake please');
+  await b.say(asha.mobile, '3 chocolate cakes for Saturday');
+  await a.say(ravi.mobile, 'yes');
+  await a.say('+919812333333', 'yes please');
+  await b.say(asha.mobile, 'yes');
+  await a.say(ravi.mobile, 'also 1 chocolate cake');
+  await a.say(ravi.mobile, 'no, cancel that');
+
+  const worker = await startRuntime({ config: t.config, db: t.db, log: silentLog, role: 'worker', pollingIntervalSeconds: 0.5 });
+  try {
+    await eventually(async () => {
+      const unread = await withTenant(t.db, a.biz.business.id, (tx) => tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM social_messages WHERE direction = 'inbound' AND intent IS NULL`));
+      const unreadB = await withTenant(t.db, b.biz.business.id, (tx) => tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM social_messages WHERE direction = 'inbound' AND intent IS NULL`));
+      return unread.rows[0].n === 0 && unreadB.rows[0].n === 0;
+    }, 20_000, 'the backlog read');
+
+    const draftsA = await get(a.biz, '/sales?status=draft');
+    assert.equal(draftsA.length, 1, 'one draft for Ravi, none for the stranger');
+    assert.equal(draftsA[0].customer_id, ravi.id);
+    const leadsA = await get(a.biz, '/leads');
+    const raviLeads = leadsA.filter((l: any) => l.sender_key === ravi.mobile || l.mobile === ravi.mobile);
+    assert.deepEqual(raviLeads.map((l: any) => l.status).sort(), ['converted', 'new']);
+    const converted = raviLeads.find((l: any) => l.status === 'converted');
+    assert.equal(converted.sale_id, draftsA[0].id);
+    const open = raviLeads.find((l: any) => l.status === 'new');
+    assert.equal(open.metadata.pending_order, undefined, 'the second order was declined');
+    const stranger = leadsA.find((l: any) => l.mobile === '+919812333333');
+    assert.equal(stranger.status, 'new');
+    assert.ok(stranger.metadata.pending_order, 'a stranger\'s confirmation keeps the order pending');
+
+    const draftsB = await get(b.biz, '/sales?status=draft');
+    assert.equal(draftsB.length, 1);
+    assert.equal(draftsB[0].customer_id, asha.id);
+
+    // One acknowledgement per order, each in its conversation, each sent.
+    const acks = (await get(a.biz, '/social/messages?limit=200')).filter((m: any) => m.direction === 'outbound');
+    assert.equal(acks.length, 3);
+    await eventually(async () => (await get(a.biz, '/social/messages?limit=200'))
+      .filter((m: any) => m.direction === 'outbound').every((m: any) => m.status === 'sent'), 20_000, 'acknowledgements sent');
+    const conversations = await get(a.biz, '/social/conversations');
+    const raviConversation = conversations.find((v: any) => v.address === ravi.mobile);
+    assert.equal(raviConversation.lead_id, open.id, 'the conversation shows the sender\'s current lead');
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a message stored without its customer is read as the customer\'s whose mobile its number is', async () => {
+  const s = await shop('Lookup Bakery');
+  const priya = await newCustomer(t.app, s.biz, { name: 'Priya', mobile: '+919876533333' });
+  await s.say(priya.mobile, 'I want 2 chocolate cakes');
+  await s.say(priya.mobile, 'yes');
+  // As if the webhook had left the lookup to the background.
+  await withTenant(t.db, s.biz.business.id, async (tx) => {
+    await tx.query(`UPDATE social_messages SET customer_id = NULL WHERE direction = 'inbound'`);
+    await tx.query(`UPDATE conversations SET customer_id = NULL`);
+  });
+  const worker = await startRuntime({ config: t.config, db: t.db, log: silentLog, role: 'worker', pollingIntervalSeconds: 0.5 });
+  try {
+    const [draft] = await eventually(async () => {
+      const d = await get(s.biz, '/sales?status=draft');
+      return d.length ? d : undefined;
+    }, 20_000, 'the draft of the confirmed order');
+    assert.equal(draft.customer_id, priya.id);
+    const inbound = (await get(s.biz, '/social/messages?limit=200')).filter((m: any) => m.direction === 'inbound');
+    assert.ok(inbound.every((m: any) => m.customer_id === priya.id));
+    const [conversation] = await get(s.biz, '/social/conversations');
+    assert.equal(conversation.customer_id, priya.id);
+    const ack = await eventually(async () => (await get(s.biz, '/social/messages?limit=200')).find((m: any) => m.direction === 'outbound'),
+      20_000, 'the acknowledgement');
+    assert.equal(ack.customer_id, priya.id);
+  } finally {
+    await worker.stop();
+  }
+});

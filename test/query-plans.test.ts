@@ -1,0 +1,168 @@
+// Cost does not grow with history: every statement the hot paths run — the webhook storing a
+// message, the background reading it (lead, draft on confirmation, acknowledgement), the notifier
+// sending, the conversations list — finds its rows by an index, never by reading a business's
+// whole log. The statements are the real ones: recorded while the real paths run over HTTP, then
+// each is EXPLAINed as its business, with its own parameters, over tables holding a history of
+// other businesses and never analysed (the planner's defaults, as on a fresh or freshly grown
+// database), and once more after ANALYZE.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { buildApp, type App } from '../src/app.js';
+import type { Database, TxHandle } from '../src/platform/db.js';
+import { withTenant } from '../src/platform/tenancy.js';
+import { startRuntime, type Runtime } from '../src/runtime.js';
+import { eventually, onPostgres, silentLog, testConfig, testDatabase } from './helpers/app.js';
+import { call, newBusiness, newCustomer, newProduct, ok } from './helpers/client.js';
+import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
+import { seedHistory } from './helpers/history.js';
+import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
+
+/** The tables that grow with history: none of them may be read whole by a hot statement. */
+const HISTORY_TABLES = ['social_messages', 'sales', 'leads', 'customers', 'conversations'];
+
+interface Recorded { sql: string; params: unknown[]; businessId: string }
+
+/** The database, recording every statement run in a business's transaction (with that business). */
+function recording(db: Database, log: Recorded[]): Database {
+  return {
+    kind: db.kind,
+    raw: db.raw,
+    get outbox() { return db.outbox; },
+    set outbox(o) { db.outbox = o; },
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+    transaction: (fn) => db.transaction((h) => {
+      let businessId: string | null = null;
+      const handle: TxHandle = {
+        query(sql, params = []) {
+          if (sql.includes(`set_config('app.business_id'`)) businessId = params[0] as string;
+          else if (businessId) log.push({ sql, params, businessId });
+          return h.query(sql, params);
+        },
+        exec: (sql) => h.exec(sql),
+      };
+      return fn(handle);
+    }),
+  } as Database;
+}
+
+let db: Database;
+let drop: () => Promise<void>;
+let app: App;
+let runtime: Runtime;
+let fake: FakeProvider;
+const log: Recorded[] = [];
+
+before(async () => {
+  ({ db, drop } = await testDatabase());
+  if (onPostgres()) {
+    // The case under test is "never analysed": autovacuum must not analyse the tables meanwhile.
+    for (const t of HISTORY_TABLES) await db.exec(`ALTER TABLE ${t} SET (autovacuum_enabled = false)`);
+  }
+  // 20 businesses × 50 customers × 10 messages = 10,000 messages; 1,000 customers, conversations, sales and leads.
+  await seedHistory(db, { businesses: 20, customersPer: 50, messagesPerConversation: 10, salesPerCustomer: 1 });
+  fake = await startFakeProvider();
+  const config = testConfig({ META_GRAPH_API_URL: `${fake.url}/meta` });
+  const recorded = recording(db, log);
+  runtime = await startRuntime({ config, db: recorded, log: silentLog, role: 'all', pollingIntervalSeconds: 0.5 });
+  app = await buildApp({ config, db: recorded, logger: false });
+  await app.ready();
+});
+
+after(async () => {
+  await app.close();
+  await runtime.stop();
+  await drop();
+  await fake.close();
+});
+
+/**
+ * Every node of a plan that reads one of the history tables whole, or a business's whole share of
+ * it: a Seq Scan, or an index scan whose only condition is the business (row-level security's
+ * `business_id = app_business_id()`) — unless a Limit above it stops it after a page of rows
+ * (a list in the index's order).
+ */
+function wholeScans(plan: any, opts: { byBusiness: boolean }, underLimit = false, found: string[] = []): string[] {
+  const type: string = plan['Node Type'];
+  const limited = underLimit || type === 'Limit';
+  if (type === 'Seq Scan' && HISTORY_TABLES.includes(plan['Relation Name'])) found.push(`Seq Scan on ${plan['Relation Name']}`);
+  if (/Index/.test(type) && plan['Index Name'] && HISTORY_TABLES.some((t) => plan['Index Name'].startsWith(t) || plan['Relation Name'] === t)) {
+    // The business condition, as written or with app_business_id() inlined.
+    const cond = String(plan['Index Cond'] ?? '')
+      .replace(/business_id = (app_business_id\(\)|\(NULLIF\(current_setting\('app\.business_id'::text, true\), ''::text\)\)::uuid)/g, '');
+    if (opts.byBusiness && !/[=<>]/.test(cond) && !limited) found.push(`${type} on ${plan['Index Name']} by business only`);
+  }
+  for (const child of plan.Plans ?? []) wholeScans(child, opts, limited, found);
+  return found;
+}
+
+async function explainAll(statements: Recorded[], opts = { byBusiness: true }) {
+  const bad: string[] = [];
+  for (const s of statements) {
+    const r = await withTenant(db, s.businessId, (tx) => tx.query(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params));
+    const raw = Object.values(r.rows[0])[0];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan;
+    const scans = wholeScans(plan, opts);
+    if (scans.length && process.env.DEBUG_PLANS) console.log(JSON.stringify(plan, null, 1));
+    if (scans.length) bad.push(`${scans.join(', ')} by: ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+  }
+  return bad;
+}
+
+test('the hot statements find their rows by an index, analysed or not', async () => {
+  const biz = await newBusiness(app, 'Plans Bakery');
+  const pnid = `pnid-${randomUUID().slice(0, 8)}`;
+  const secret = `app-secret-${randomUUID()}`;
+  const channel = ok(await call(app, 'POST', '/social/channels', { token: biz.token, body: {
+    channel_type: 'whatsapp', phone_number: '+919000000001', account_id: pnid, api_key: 'tok', webhook_secret: secret, settings: { provider: 'meta' },
+  } }), 201);
+  await newProduct(app, biz, { name: 'Chocolate cake', price: '650.00', production_steps: [] });
+  const known = await newCustomer(app, biz, { name: 'Ravi', mobile: '+919876500001' });
+  log.length = 0;
+
+  // A known customer orders, then confirms; a stranger orders; a stranger asks; another says STOP.
+  const say = async (from: string, text: string) => {
+    const r = await postMeta(app, metaText(pnid, from, text, { id: newWamid() }), secret);
+    assert.equal(r.statusCode, 200);
+  };
+  await say(known.mobile, 'I want 2 chocolate cakes for Saturday');
+  await say('+919812300002', 'send 1 chocolate cake please');
+  await say('+919812300003', 'what time do you open?');
+  await say(known.mobile, 'yes');
+  await say('+919812300004', 'STOP');
+  // Read, acknowledged and sent.
+  await eventually(async () => {
+    const r = await withTenant(db, biz.business.id, (tx) => tx.query<{ unread: number; pending: number; drafts: number }>(
+      `SELECT (SELECT count(*)::int FROM social_messages WHERE direction = 'inbound' AND intent IS NULL) AS unread,
+         (SELECT count(*)::int FROM social_messages WHERE direction = 'outbound' AND status = 'pending') AS pending,
+         (SELECT count(*)::int FROM sales WHERE status = 'draft') AS drafts`));
+    const c = r.rows[0];
+    return c.unread === 0 && c.pending === 0 && c.drafts === 1;
+  }, 20_000, 'messages read, a draft made and the acknowledgements sent');
+  // Staff finalize the draft: the customer is told (the notifier's path from an event).
+  const [draft] = ok(await call(app, 'GET', '/sales?status=draft', { token: biz.token })).data;
+  const final = ok(await call(app, 'POST', `/sales/${draft.id}/finalize`, { token: biz.token }));
+  await eventually(async () => fake.requests.find((r) => String(r.body?.text?.body ?? '').includes(final.invoice_no)), 20_000, 'the sale notification sent');
+  // Staff open the inbox and a conversation.
+  const list = ok(await call(app, 'GET', '/social/conversations', { token: biz.token }));
+  assert.ok(list.data.length >= 4);
+  ok(await call(app, 'GET', `/social/conversations/${list.data[0].id}/messages`, { token: biz.token }));
+  assert.ok(channel.id);
+
+  // The statements the paths ran on the tables that grow (the job queue's own are pg-boss's).
+  const hot = log.filter((s) => !s.sql.includes('pgboss.') && HISTORY_TABLES.some((t) => s.sql.includes(t)));
+  const distinct = [...new Map(hot.map((s) => [s.sql, s])).values()];
+  assert.ok(distinct.length >= 15, `only ${distinct.length} statements recorded`);
+
+  if (process.env.DEBUG_PLANS) for (const s of distinct) console.log(s.sql.replace(/\s+/g, ' ').slice(0, 150));
+  // The check itself sees a statement that reads the log whole.
+  const whole = { sql: `SELECT id FROM social_messages WHERE message_text = $1`, params: ['hello'], businessId: biz.business.id };
+  assert.equal((await explainAll([whole])).length, 1);
+  assert.deepEqual(await explainAll(distinct), [], 'never analysed');
+  // With statistics the planner knows each business's share: reading a small one by the
+  // business is its informed choice there; reading a table whole is still not.
+  await db.exec(`ANALYZE`);
+  assert.deepEqual(await explainAll(distinct, { byBusiness: false }), [], 'analysed');
+});
