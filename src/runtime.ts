@@ -5,7 +5,7 @@ import type { Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
 import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
-import { deliver, handleEvent, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
+import { deliver, handleEvent, LEASE_SECONDS, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
 import { handleInbound } from './modules/social/ordering/ordering.service.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -19,10 +19,17 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
   const { config, db, log, role } = opts;
   const queue = await Queue.start(db, {
     pollingIntervalSeconds: opts.pollingIntervalSeconds,
+    // Jobs held by a process that died go back to the queue within seconds of their expiry.
+    expireEverySeconds: 2,
     // Never the error object: a database error carries the query's parameters.
     onError: (err) => log.error(safeErrorFields(err), 'queue error'),
   });
-  for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) await queue.define(name);
+  // A send job (and the notification listener, which sends too) lasts at most a message's lease:
+  // expiring it then lets another process take over a dead one's sends without waiting minutes.
+  const sends = new Set(['listener.social', SEND_QUEUE]);
+  for (const name of [...Object.keys(LISTENERS), SEND_QUEUE]) {
+    await queue.define(name, sends.has(name) ? { expireInSeconds: LEASE_SECONDS } : {});
+  }
   db.outbox = {
     enqueue: async (tx, name, data, o) => { await queue.sendInTx(tx, name, data, o?.startAfter ? { startAfter: o.startAfter } : {}); },
     wake: (listener) => queue.wake(listener),
@@ -30,9 +37,11 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
   if (role !== 'api') {
     const deps = { db, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
-    await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 16 });
+    // Sends wait for their rate-cap slot inside the job: several fetch loops keep slots filled
+    // while one batch waits for its last slot.
+    await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: 4 });
     await queue.work('listener.inbound', (job) => handleInbound(deps, job), { batchSize: 16 });
-    await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 16 });
+    await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 8, workers: 4 });
   }
   return {
     queue,
