@@ -38,10 +38,12 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     const deps = { db, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     // Sends wait for their rate-cap slot inside the job: several fetch loops keep slots filled
-    // while one batch waits for its last slot.
-    await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: 4 });
+    // while one batch waits for its last slot. Fewer on PGlite: its queries run on this process's
+    // event loop, and more at once only make the senders' timers late.
+    const loops = db.kind === 'pglite' ? 2 : 4;
+    await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: loops });
     await queue.work('listener.inbound', (job) => handleInbound(deps, job), { batchSize: 16 });
-    await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 8, workers: 4 });
+    await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 8, workers: loops });
   }
   return {
     queue,

@@ -17,7 +17,7 @@ import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
 import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
-import { bookSlot, BOOKING_HORIZON_MS } from './pace.js';
+import { bookSlot, BOOKING_HORIZON_MS, localPace } from './pace.js';
 
 export const SEND_QUEUE = 'social.send';
 export const MAX_ATTEMPTS = 8;
@@ -27,8 +27,6 @@ export const MAX_ATTEMPTS = 8;
  * messages this long at most; then another sends them.
  */
 export const LEASE_SECONDS = Math.ceil((2 * BOOKING_HORIZON_MS + DEFAULT_TIMEOUT_MS) / 1000) + 2;
-/** A sender waking later than this after its slot books a new one (see waitForSlot). */
-const LATE_MS = 3;
 /** Events whose switch is off unless the business turns it on. */
 const DEFAULT_OFF = new Set<string>(['production.step.completed']);
 
@@ -166,32 +164,39 @@ export async function queueSend(tx: Tx, businessId: string, messageId: string, d
 }
 
 export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<void> {
-  const messageId = await withTenant(deps.db, job.business_id, (tx) => prepare(tx, deps, job));
-  if (messageId) await deliver(deps, job.business_id, messageId);
+  // The message is written, claimed and its slot booked in one transaction (one commit, not two).
+  const claimed = await withTenant(deps.db, job.business_id, async (tx) => {
+    const messageId = await prepare(tx, deps, job);
+    return messageId ? claim(tx, deps, job.business_id, messageId) : undefined;
+  });
+  if (claimed) await sendClaimed(deps, job.business_id, claimed);
 }
 
 /**
  * Waits for a booked slot. A sender that wakes late (a busy event loop, a descheduled process, a
  * slow commit) never sends late: a late send bunches up with the ones after it and would crowd a
- * sliding second. It books a new slot instead, for as long as its lease leaves time for the send;
- * then it puts the message back in the queue. False: the message went back to the queue.
+ * sliding second. It books a new slot instead, twice at most and while its lease leaves time for
+ * the send; then it puts the message back in the queue a little later (a process too busy to keep
+ * time sheds load). False: the message went back to the queue.
  */
 async function waitForSlot(deps: NotifierDeps, businessId: string, messageId: string, channel: { id: string; settings: any }, slotAt: number): Promise<boolean> {
   const mustSendBy = Date.now() + (LEASE_SECONDS * 1000 - DEFAULT_TIMEOUT_MS - 2_000);
-  for (;;) {
+  // Half the margin for waking late, half for the way to the provider.
+  const lateMs = Math.max(1, deps.config.sendJitterMarginMs / 2);
+  for (let rebooks = 0; ; rebooks++) {
     const wait = slotAt - Date.now();
     if (wait >= 1) await new Promise((res) => setTimeout(res, wait));
-    if (Date.now() - slotAt <= LATE_MS) return true;
+    if (Date.now() - slotAt <= lateMs) return true;
     const again = await withTenant(deps.db, businessId, async (tx) => {
-      const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
-      const giveUp = 'retryInMs' in slot || slot.slotAt > mustSendBy;
-      if (giveUp) {
+      const slot = rebooks < 2 ? await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs) : undefined;
+      if (!slot || 'retryInMs' in slot || slot.slotAt > mustSendBy) {
         await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [messageId]);
-        await queueSend(tx, businessId, messageId, 'retryInMs' in slot ? slot.retryInMs : 0);
+        await queueSend(tx, businessId, messageId, slot && 'retryInMs' in slot ? slot.retryInMs : 100 + Math.random() * 400);
+        return undefined;
       }
-      return giveUp ? undefined : slot;
+      return slot;
     });
-    if (!again || 'retryInMs' in again) return false;
+    if (!again) return false;
     slotAt = again.slotAt;
   }
 }
@@ -203,43 +208,63 @@ export function backoffMs(attempt: number, baseMs: number, retryAfterMs?: number
 }
 
 /**
- * Claims a pending message, books its slot under the channel's rate cap, waits for the slot, sends
- * it once, and records what the provider said. Claim and booking are one transaction.
+ * Claims a pending message and books its slot under the channel's rate cap (one transaction),
+ * waits for the slot, sends it once, and records what the provider said.
  */
 export async function deliver(deps: NotifierDeps, businessId: string, messageId: string): Promise<void> {
-  const claimed = await withTenant(deps.db, businessId, async (tx) => {
-    const m = (await tx.query(
-      `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
-       RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
-    if (!m) {
-      // Still pending but leased: another sender has it, or had it and died mid-send. Look again
-      // when the lease ends, so a message whose sender died is not left behind.
-      const held = (await tx.query<{ ms: number }>(
-        `SELECT ceil(extract(epoch FROM (locked_until - now())) * 1000)::float8 AS ms FROM social_messages
-         WHERE id = $1 AND status = 'pending' AND locked_until >= now()`, [messageId])).rows[0];
-      if (held) await queueSend(tx, businessId, messageId, Number(held.ms) + 250);
-      return undefined;
-    }
-    const channel = await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id);
-    if (!channel || !channel.is_active || channel.status !== 'active') return { m, channel, slotAt: 0 };
-    // Last in the transaction: the channel's pace row stays locked only until the commit.
-    const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
-    if ('retryInMs' in slot) {
-      // The channel is booked further ahead than a lease should wait: back in the queue, unclaimed.
-      await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1`, [m.id]);
-      await queueSend(tx, businessId, m.id, slot.retryInMs);
-      return undefined;
-    }
-    return { m, channel, slotAt: slot.slotAt };
-  });
-  if (!claimed) return;
+  const claimed = await withTenant(deps.db, businessId, (tx) => claim(tx, deps, businessId, messageId));
+  if (claimed) await sendClaimed(deps, businessId, claimed);
+}
+
+type Claimed = NonNullable<Awaited<ReturnType<typeof claim>>>;
+
+/** Leases a pending message to this sender and books its slot; undefined: not this sender's to send now. */
+async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: string) {
+  const m = (await tx.query(
+    `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
+     RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
+  if (!m) {
+    // Still pending but leased: another sender has it, or had it and died mid-send. Look again
+    // when the lease ends, so a message whose sender died is not left behind.
+    const held = (await tx.query<{ ms: number }>(
+      `SELECT ceil(extract(epoch FROM (locked_until - now())) * 1000)::float8 AS ms FROM social_messages
+       WHERE id = $1 AND status = 'pending' AND locked_until >= now()`, [messageId])).rows[0];
+    if (held) await queueSend(tx, businessId, messageId, Number(held.ms) + 250);
+    return undefined;
+  }
+  const channel = await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id);
+  if (!channel || !channel.is_active || channel.status !== 'active') return { m, channel, slotAt: 0 };
+  // One process owns a PGlite database: it paces its sends in memory (LocalPace), exactly.
+  if (deps.db.kind === 'pglite') return { m, channel, slotAt: 0 };
+  // Last in the transaction: the channel's pace row stays locked only until the commit.
+  const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
+  if ('retryInMs' in slot) {
+    // The channel is booked further ahead than a lease should wait: back in the queue, unclaimed.
+    await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1`, [m.id]);
+    await queueSend(tx, businessId, m.id, slot.retryInMs);
+    return undefined;
+  }
+  return { m, channel, slotAt: slot.slotAt };
+}
+
+/** Waits for the claimed message's slot, sends it, and records what the provider said. */
+async function sendClaimed(deps: NotifierDeps, businessId: string, claimed: Claimed): Promise<void> {
   const { m, channel, slotAt } = claimed;
   if (!channel || !channel.is_active || channel.status !== 'active') {
     await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', ...whyNotSending(channel) });
     return;
   }
-  if (!(await waitForSlot(deps, businessId, m.id, channel, slotAt))) return;
+  const cap = Number(channel.settings?.max_per_second ?? 80);
+  if (deps.db.kind === 'pglite') {
+    if (!(await localPace.take(channel.id, cap, deps.config.sendJitterMarginMs))) {
+      await withTenant(deps.db, businessId, async (tx) => {
+        await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [m.id]);
+        await queueSend(tx, businessId, m.id, BOOKING_HORIZON_MS / 2);
+      });
+      return;
+    }
+  } else if (!(await waitForSlot(deps, businessId, m.id, channel, slotAt))) return;
   const provider = createProvider(providerNameFor(channel), deps.config, {
     log: (obj, msg) => deps.log.info({ ...obj, business_id: businessId, channel_id: channel.id, message_id: m.id }, msg),
   });

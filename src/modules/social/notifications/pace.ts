@@ -22,7 +22,8 @@ export const JITTER_MARGIN_MS = 10; // the default of SEND_JITTER_MARGIN_MS
 export const BOOKING_HORIZON_MS = 2_000;
 /**
  * A slot is never booked sooner than this from now: the booking's commit and its way back to the
- * sender fit in it, so the sender can still go at the slot's exact time (see deliver()).
+ * sender fit in it, so the sender can still go at the slot's exact time (see deliver()). The
+ * least lead; under load it grows with the bookings' round trips (see bookingLeadMs).
  */
 export const BOOKING_LEAD_MS = 10;
 /**
@@ -79,6 +80,22 @@ export class ClockOffset {
 export const databaseClock = new ClockOffset();
 
 /**
+ * The lead a booking asks for: twice the recent round trip of a booking (a moving average), within
+ * [BOOKING_LEAD_MS, 250 ms]. A loaded database answers slowly, and a slot booked sooner than the
+ * answer comes back would be missed.
+ */
+export class BookingLead {
+  private averageMs = 0;
+  observe(roundTripMs: number) {
+    this.averageMs = this.averageMs === 0 ? roundTripMs : this.averageMs * 0.8 + roundTripMs * 0.2;
+  }
+  get ms() {
+    return Math.min(250, Math.max(BOOKING_LEAD_MS, 2 * this.averageMs));
+  }
+}
+export const bookingLead = new BookingLead();
+
+/**
  * The same rule in the database: one statement, the row locked only until the transaction ends,
  * the clock the database's. Answers the slot's time (ms since the epoch by this process's clock,
  * converted from the database's: the senders of one channel share that clock, so their sends keep
@@ -99,9 +116,11 @@ export async function bookSlot(tx: Tx, businessId: string, channelId: string, ma
              ELSE greatest(p.next_slot_at, EXCLUDED.last_slot_at) + make_interval(secs => $3::float8 / 1000) END
        WHERE p.next_slot_at <= EXCLUDED.last_slot_at + make_interval(secs => ($4::float8 - $5::float8) / 1000)
      RETURNING (extract(epoch FROM p.last_slot_at) * 1000)::float8 AS slot_at, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now`,
-    [businessId, channelId, interval, BOOKING_HORIZON_MS, BOOKING_LEAD_MS, FIRST_SEND_ALLOWANCE_MS]);
+    [businessId, channelId, interval, BOOKING_HORIZON_MS, bookingLead.ms, FIRST_SEND_ALLOWANCE_MS]);
   const row = booked.rows[0] as { slot_at: number; db_now: number } | undefined;
   if (row) {
+    // Round trip to the end of the statement; the commit after it is short (the last statement).
+    bookingLead.observe(Date.now() - asked);
     databaseClock.observe(Number(row.db_now), asked, Date.now());
     return { slotAt: Number(row.slot_at) - databaseClock.offsetMs };
   }
@@ -120,3 +139,44 @@ export function busiestSecond(times: number[]): number {
   }
   return most;
 }
+
+/**
+ * The rate cap when one process owns the database (PGlite): every send of a channel passes here in
+ * turn, and each goes at least one interval after the previous one actually went. Spacing by the
+ * actual send times, a sender woken late (PGlite's queries run on this event loop and delay
+ * timers) only delays the ones after it, never bunches with them; no booking round trip.
+ */
+export class LocalPace {
+  // One entry per channel that has sent (a few hundred bytes each): forgetting one would let its
+  // next send go without spacing.
+  private channels = new Map<string, { turn: Promise<void>; lastSentAt: number; lastExpectedAt: number }>();
+
+  /**
+   * Resolves true when this send may go (the caller sends at once, same tick), or false at once
+   * when the line is longer than the booking horizon (the caller puts the message back in the
+   * queue, as with a booking in the database).
+   */
+  async take(channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS): Promise<boolean> {
+    const interval = sendIntervalMs(maxPerSecond, marginMs);
+    let c = this.channels.get(channelId);
+    if (!c) this.channels.set(channelId, c = { turn: Promise.resolve(), lastSentAt: -Infinity, lastExpectedAt: -Infinity });
+    const now = performance.now();
+    const expectedAt = Math.max(c.lastExpectedAt + interval, now);
+    if (expectedAt - now > BOOKING_HORIZON_MS) return false;
+    c.lastExpectedAt = expectedAt;
+    const ch = c;
+    const mine = ch.turn.then(async () => {
+      const idleFor = performance.now() - ch.lastSentAt;
+      const wait = ch.lastSentAt + interval - performance.now();
+      if (wait >= 1) await new Promise((res) => setTimeout(res, wait));
+      // After an idle second the first send gets its allowance (see FIRST_SEND_ALLOWANCE_MS).
+      ch.lastSentAt = performance.now() + (idleFor > 1000 + interval ? FIRST_SEND_ALLOWANCE_MS : 0);
+      ch.lastExpectedAt = Math.max(ch.lastExpectedAt, ch.lastSentAt);
+    });
+    ch.turn = mine;
+    await mine;
+    return true;
+  }
+}
+
+export const localPace = new LocalPace();
