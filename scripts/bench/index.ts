@@ -4,8 +4,9 @@
 import os from 'node:os';
 import type { Row, Section, Target } from './types.js';
 import { send } from './send.js';
+import { crash } from './crash.js';
 
-const SECTIONS: Section[] = [send];
+const SECTIONS: Section[] = [send, crash];
 
 const only = process.argv.slice(2);
 const sections = only.length ? SECTIONS.filter((s) => only.includes(s.name)) : SECTIONS;

@@ -184,7 +184,7 @@ async function run(target: Target): Promise<Row[]> {
         karigar: `${fmt(capped.ours.rate, 1)} sends/s (drained in ${fmt(capped.ours.seconds, 1)} s)`, reference: `${fmt(capped.ref.rate, 1)} sends/s`,
         ratio: `${fmt(capped.ours.rate / capped.ref.rate, 2)}×`, target: '≥ 80 sends/s', ok: capped.ours.rate >= 80 },
       { measure: 'one channel at cap 80: most sends in any sliding second at the provider (every round)',
-        karigar: String(capped.busiest), reference: String(capped.ref.busiest), target: '≤ 80', ok: capped.busiest <= 80 },
+        karigar: String(capped.busiest), reference: String(capped.ref.busiest), ratio: `${fmt(capped.busiest / 80, 2)}× the cap`, target: '≤ 80', ok: capped.busiest <= 80 },
       { measure: `${CHANNELS} channels at cap 1,000: ${ACROSS_BACKLOG} queued, drained by a worker`,
         karigar: `${fmt(open.ours.rate, 0)} sends/s (drained in ${fmt(open.ours.seconds, 1)} s)`, reference: `${fmt(open.ref.rate, 0)} sends/s`,
         ratio: `${fmt(open.ours.rate / open.ref.rate, 2)}×`, target: '≥ 300 sends/s', ok: open.ours.rate >= 300 },
