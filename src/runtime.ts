@@ -35,6 +35,9 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     wake: (listener) => queue.wake(listener),
   };
   if (role !== 'api') {
+    // Loads the HTTP client now: the first fetch of a process is slow, and a first send that arrives
+    // late could crowd the rate cap's second with the sends after it.
+    void fetch('data:text/plain,').catch(() => {});
     const deps = { db, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     // Sends wait for their rate-cap slot inside the job: several fetch loops keep slots filled
