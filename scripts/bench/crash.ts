@@ -4,7 +4,7 @@
 // every committed notification (every sale that is finalized in the database) has reached the
 // fake provider, and the duplicates (messages that reached it twice: only sends in flight at the
 // kill may). The least possible figure for "nothing lost" is 0 s after the process is up again.
-// BENCH_QUICK=1: a shorter stream.
+// BENCH_QUICK=1: a shorter stream; BENCH_LOG=1: the Karigar process's log on stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

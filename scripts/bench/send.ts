@@ -27,7 +27,7 @@ const ONE_CHANNEL_BACKLOG = Number(process.env.BENCH_SEND_BACKLOG ?? (QUICK ? 16
 const CHANNELS = QUICK ? 4 : 8;
 const ACROSS_BACKLOG = Number(process.env.BENCH_SEND_ACROSS ?? (QUICK ? 400 : 1600));
 const ROUNDS = QUICK ? 1 : 2;
-const quiet = process.env.BENCH_LOG ? { info() {}, warn: (o: object, m?: string) => console.log('warn', m, JSON.stringify(o)), error: (o: object, m?: string) => console.log('error', m, JSON.stringify(o)) } : { info() {}, warn() {}, error() {} };
+const quiet = { info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 interface Shop { token: string; businessId: string; pnid: string; productId: string; customerIds: string[] }
@@ -94,11 +94,6 @@ async function karigarDrain(db: Database, config: Config, fake: FakeProvider, sh
   } finally {
     await worker.stop();
   }
-  if (process.env.BENCH_LOG) {
-    const hist = new Map<number, number>();
-    for (const r of fake.requests) hist.set(Math.floor((r.receivedAt - startedAt) / 1000), (hist.get(Math.floor((r.receivedAt - startedAt) / 1000)) ?? 0) + 1);
-    console.log('arrivals per second since the worker started', JSON.stringify([...hist.entries()]));
-  }
   return drainFigures(fake.requests.map((r) => r.receivedAt), startedAt);
 }
 
@@ -154,18 +149,23 @@ async function run(target: Target): Promise<Row[]> {
     const runtime = await startRuntime({ config, db, log: quiet, role: 'all', pollingIntervalSeconds: 2 });
     const app = await buildApp({ config, db, logger: false });
     const [solo] = [await openShop(app, 0, 80)];
+    // The commit lies between the finalize's start and its answer: measured from the answer (the
+    // send can beat it: 0) and, as an upper bound, from the start.
     const latencies: number[] = [];
+    const bounds: number[] = [];
     for (let i = 0; i < LATENCY_SALES; i++) {
       const d = await api(app, 'POST', '/sales', solo.token, { customer_id: solo.customerIds[0], items: [{ product_id: solo.productId, quantity: 1 }] });
+      const asked = Date.now();
       const final = await api(app, 'POST', `/sales/${d.id}/finalize`, solo.token);
       const committed = Date.now();
       for (;;) {
         const r = fake.requests.find((x) => String(x.body?.text?.body ?? '').includes(final.invoice_no));
-        if (r) { latencies.push(r.receivedAt - committed); break; }
+        if (r) { latencies.push(Math.max(0, r.receivedAt - committed)); bounds.push(r.receivedAt - asked); break; }
         await sleep(1);
       }
     }
     latencies.sort((a, b) => a - b);
+    bounds.sort((a, b) => a - b);
     const across: Shop[] = [];
     for (let i = 1; i <= CHANNELS; i++) across.push(await openShop(app, i, 1000));
     const one = await openShop(app, 100, 80);
@@ -178,7 +178,8 @@ async function run(target: Target): Promise<Row[]> {
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     return [
-      { measure: `event → provider latency (${latencies.length} sales, one at a time)`, karigar: `p50 ${p50} ms, p99 ${p99} ms`,
+      { measure: `event → provider latency (${latencies.length} sales, one at a time; from the finalize's answer)`,
+        karigar: `p50 ${p50} ms, p99 ${p99} ms (from its start: p50 ${percentile(bounds, 50)} ms, p99 ${percentile(bounds, 99)} ms)`,
         target: 'p50 ≤ 50 ms, p99 ≤ 250 ms', ok: p50 <= 50 && p99 <= 250 },
       { measure: `one channel at cap 80: ${ONE_CHANNEL_BACKLOG} queued by an API-only runtime, drained by a worker`,
         karigar: `${fmt(capped.ours.rate, 1)} sends/s (drained in ${fmt(capped.ours.seconds, 1)} s)`, reference: `${fmt(capped.ref.rate, 1)} sends/s`,
