@@ -34,6 +34,8 @@ export interface Config {
   tokenTtlSeconds: number;
   /** First retry delay of a failed send; doubles per attempt, with jitter. */
   sendRetryBaseMs: number;
+  /** The rate cap's slack per sliding second for arrival jitter (see notifications/pace.ts). */
+  sendJitterMarginMs: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const retryBase = Number(str('SEND_RETRY_BASE_MS', '1000'));
   if (!Number.isInteger(retryBase) || retryBase < 1) problems.push('SEND_RETRY_BASE_MS must be a positive integer');
 
+  const jitterMargin = Number(str('SEND_JITTER_MARGIN_MS', '10'));
+  if (!Number.isFinite(jitterMargin) || jitterMargin < 0 || jitterMargin > 1000) problems.push('SEND_JITTER_MARGIN_MS must be a number of milliseconds from 0 to 1000');
+
   let secretsKey: Buffer | undefined;
   if (env.SECRETS_KEY) {
     secretsKey = parseKey(env.SECRETS_KEY);
@@ -167,5 +172,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     tokenTtlSeconds: ttl,
     sendRetryBaseMs: retryBase,
+    sendJitterMarginMs: jitterMargin,
   };
 }

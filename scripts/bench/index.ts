@@ -6,8 +6,9 @@ import type { Row, Section, Target } from './types.js';
 import { send } from './send.js';
 import { ingest } from './ingest.js';
 import { drain } from './drain.js';
+import { crash } from './crash.js';
 
-const SECTIONS: Section[] = [ingest, drain, send];
+const SECTIONS: Section[] = [ingest, drain, send, crash];
 
 const only = process.argv.slice(2);
 const sections = only.length ? SECTIONS.filter((s) => only.includes(s.name)) : SECTIONS;

@@ -2,8 +2,12 @@
 // alike. Jobs are inserted inside the business transaction (they commit or roll back with it);
 // after commit the in-process worker is woken at once, and polling only covers jobs sent by
 // other processes.
+import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable } from './db.js';
+
+// pg-boss's own SQL, for expiring jobs more often than its maintenance runs (no typings: CommonJS).
+const plans = createRequire(import.meta.url)('pg-boss/src/plans.js');
 
 type Handler = (data: any) => Promise<void>;
 
@@ -42,11 +46,16 @@ function txAdapter(tx: Queryable): PgBoss.Db {
 }
 
 export class Queue {
-  private workers = new Map<string, string>();
+  private workers = new Map<string, string[]>();
   private stopped = false;
+  private expiring?: NodeJS.Timeout;
   private constructor(readonly boss: PgBoss, readonly pollingIntervalSeconds: number) {}
 
-  static async start(db: Database, opts: { pollingIntervalSeconds?: number; onError?: (err: Error) => void } = {}): Promise<Queue> {
+  /**
+   * expireEverySeconds: how often jobs held past their queue's expireInSeconds (their worker died)
+   * are put back for another worker. pg-boss does it only in its maintenance, once a minute.
+   */
+  static async start(db: Database, opts: { pollingIntervalSeconds?: number; expireEverySeconds?: number; onError?: (err: Error) => void } = {}): Promise<Queue> {
     let queue: Queue | undefined;
     const boss = new PgBoss({
       db: dbAdapter(db, () => queue?.stopped ?? false),
@@ -63,12 +72,38 @@ export class Queue {
       GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pgboss TO karigar_app;
       GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgboss TO karigar_app;
       GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO karigar_app;`);
-    queue = new Queue(boss, opts.pollingIntervalSeconds ?? 2);
-    return queue;
+    const q = new Queue(boss, opts.pollingIntervalSeconds ?? 2);
+    queue = q;
+    if (opts.expireEverySeconds) {
+      // The expiry looks only at active jobs: indexed, so its cost does not grow with the jobs kept.
+      await db.exec(`CREATE INDEX IF NOT EXISTS job_active_started ON pgboss.job (started_on) WHERE state = 'active'`)
+        .catch((err) => opts.onError?.(err)); // another process creating it at the same instant
+      const expire = plans.locked('pgboss', plans.failJobsByTimeout('pgboss'));
+      let running = false;
+      const sweep = async () => {
+        if (running) return;
+        running = true;
+        try {
+          await dbAdapter(db, () => q.stopped).executeSql(expire, []);
+        } catch (err) {
+          opts.onError?.(err as Error);
+        } finally {
+          running = false;
+        }
+      };
+      await sweep();
+      q.expiring = setInterval(() => void sweep(), opts.expireEverySeconds * 1000);
+      q.expiring.unref();
+    }
+    return q;
   }
 
   async define(name: string, spec: JobSpec = {}) {
     const existing = await this.boss.getQueue(name);
+    if (existing && spec.expireInSeconds && existing.expireInSeconds !== spec.expireInSeconds) {
+      // A queue created by an older version keeps its settings otherwise (jobs already queued keep theirs).
+      await this.boss.updateQueue(name, { ...existing, expireInSeconds: spec.expireInSeconds } as PgBoss.Queue);
+    }
     if (!existing) {
       await this.boss.createQueue(name, {
         name,
@@ -100,17 +135,23 @@ export class Queue {
    * Works a queue: each fetched batch runs concurrently; a batch with a failure is retried whole
    * (handlers are idempotent, so the jobs that succeeded do no harm running again). After a
    * non-empty batch the worker fetches again at once; it waits for its poll only when idle.
+   * `workers` > 1 runs that many such fetch loops, so a new batch starts while others still run
+   * (a batch lasts as long as its slowest job).
    */
-  async work(name: string, handler: Handler, opts: { batchSize?: number } = {}) {
-    let id = '';
-    id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 8 },
-      async (jobs: PgBoss.Job<any>[]) => {
-        const results = await Promise.allSettled(jobs.map((job) => handler(job.data)));
-        if (jobs.length) this.boss.notifyWorker(id);
-        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed.length) throw failed[0].reason;
-      });
-    this.workers.set(name, id);
+  async work(name: string, handler: Handler, opts: { batchSize?: number; workers?: number } = {}) {
+    const ids: string[] = [];
+    for (let i = 0; i < (opts.workers ?? 1); i++) {
+      let id = '';
+      id = await this.boss.work(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: opts.batchSize ?? 8 },
+        async (jobs: PgBoss.Job<any>[]) => {
+          const results = await Promise.allSettled(jobs.map((job) => handler(job.data)));
+          if (jobs.length) this.boss.notifyWorker(id);
+          const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed.length) throw failed[0].reason;
+        });
+      ids.push(id);
+    }
+    this.workers.set(name, ids);
   }
 
   /**
@@ -124,16 +165,16 @@ export class Queue {
         if (jobs.length) await handler(jobs.map((job) => job.data));
         if (jobs.length) this.boss.notifyWorker(id);
       });
-    this.workers.set(name, id);
+    this.workers.set(name, [id]);
   }
 
-  /** Wakes this process's worker for the queue now instead of at its next poll. */
+  /** Wakes this process's workers for the queue now instead of at their next poll (a busy one fetches once it is done). */
   wake(name: string) {
-    const id = this.workers.get(name);
-    if (id) this.boss.notifyWorker(id);
+    for (const id of this.workers.get(name) ?? []) this.boss.notifyWorker(id);
   }
 
   async stop() {
+    if (this.expiring) clearInterval(this.expiring);
     await this.boss.stop({ graceful: true, wait: true, timeout: 5000 });
     this.stopped = true;
   }

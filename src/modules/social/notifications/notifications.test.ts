@@ -10,12 +10,15 @@ import { withTenant } from '../../../platform/tenancy.js';
 import { startRuntime } from '../../../runtime.js';
 import { handleEvent } from './notifier.js';
 import { applyStatus } from './statuses.js';
+import { busiestSecond } from './pace.js';
 
 let fake: FakeProvider;
 let t: TestApp;
 before(async () => {
   fake = await startFakeProvider();
-  t = await buildTestApp({ role: 'all', env: { META_GRAPH_API_URL: `${fake.url}/meta`, SEND_RETRY_BASE_MS: '50' } });
+  // A wide jitter margin: the rate-cap test counts arrivals stamped by this busy test process (a
+  // request on a new connection can arrive hundreds of ms late).
+  t = await buildTestApp({ role: 'all', env: { META_GRAPH_API_URL: `${fake.url}/meta`, SEND_RETRY_BASE_MS: '50', SEND_JITTER_MARGIN_MS: '1000' } });
 });
 after(async () => {
   await t.close();
@@ -285,22 +288,20 @@ test('channels: admin-only writes, secrets encrypted and never returned, roles a
   assert.equal(off.settings.provider, 'meta', 'a settings patch keeps the rest');
 });
 
-test('the per-channel rate cap holds: never more sends in one second than max_per_second', async () => {
+test('the per-channel rate cap holds: never more sends in any sliding second than max_per_second', async () => {
   const { shop, channel } = await shopWithChannel({ max_per_second: 3, notifications: { 'production.created': false } });
   const p = await newProduct(t.app, shop, { production_steps: [] });
   const drafts = [];
   for (let i = 0; i < 8; i++) drafts.push(await newSale(t.app, shop, (await newCustomer(t.app, shop)).id, [{ product_id: p.id, quantity: 1 }]));
   await Promise.all(drafts.map((d) => call(t.app, 'POST', `/sales/${d.id}/finalize`, { token: shop.token })));
   await eventually(async () => sentTo(channel.account_id).length === 8 && true, 30_000, 'eight sends');
-  // Each send records the shared one-second slot it was counted in: at most 3 per slot.
+  // Counted where WhatsApp counts: when the requests arrive at the provider.
+  assert.ok(busiestSecond(sentTo(channel.account_id).map((r) => r.receivedAt)) <= 3, JSON.stringify(sentTo(channel.account_id).map((r) => r.receivedAt)));
   const msgs = await eventually(async () => {
     const m = await outbound(shop);
     return m.length === 8 && m.every((x: any) => x.status === 'sent') && m;
   }, 10_000, 'eight recorded');
-  const perSecond = new Map<number, number>();
-  for (const m of msgs) perSecond.set(m.metadata.send_slot, (perSecond.get(m.metadata.send_slot) ?? 0) + 1);
-  assert.ok([...perSecond.values()].every((n) => n <= 3), JSON.stringify([...perSecond.entries()]));
-  assert.ok(perSecond.size >= 3, 'eight sends at three a second span at least three seconds');
+  assert.equal(msgs.length, 8);
 });
 
 test('outside the 24-hour window a text refused with 131047 goes again as the mapped template; without one it fails with the reason', async () => {

@@ -3,7 +3,7 @@
 // handleEvent renders the message and writes it `pending` under a unique key (business, channel,
 // recipient, event, reference) — so one event yields at most one message however often it is
 // delivered — then deliver() claims it with a short lease (so two workers never send it at once),
-// waits for a slot under the channel's rate cap, sends, and records the outcome.
+// books a slot under the channel's rate cap (pace.ts), waits for it, sends, and records the outcome.
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
@@ -12,15 +12,21 @@ import type { Queue } from '../../../platform/queue.js';
 import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../channels/channels.service.js';
 import { templateBody } from '../templates/templates.service.js';
 import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
-import { createProvider, providerNameFor, type SendResult } from '../providers/provider.js';
+import { createProvider, DEFAULT_TIMEOUT_MS, providerNameFor, type SendResult } from '../providers/provider.js';
 import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
 import { noteMessage } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
+import { bookSlot, BOOKING_HORIZON_MS, localPace } from './pace.js';
 
 export const SEND_QUEUE = 'social.send';
 export const MAX_ATTEMPTS = 8;
-const LEASE_SECONDS = 60;
+/**
+ * A sender's lease on a message: the longest a send can take (a booked slot is at most the booking
+ * horizon away, and a late sender books once more; then the provider's timeout) and a little more. A sender that died holds its
+ * messages this long at most; then another sends them.
+ */
+export const LEASE_SECONDS = Math.ceil((2 * BOOKING_HORIZON_MS + DEFAULT_TIMEOUT_MS) / 1000) + 2;
 /** Events whose switch is off unless the business turns it on. */
 const DEFAULT_OFF = new Set<string>(['production.step.completed']);
 
@@ -158,28 +164,40 @@ export async function queueSend(tx: Tx, businessId: string, messageId: string, d
 }
 
 export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<void> {
-  const messageId = await withTenant(deps.db, job.business_id, (tx) => prepare(tx, deps, job));
-  if (messageId) await deliver(deps, job.business_id, messageId);
+  // The message is written, claimed and its slot booked in one transaction (one commit, not two).
+  const claimed = await withTenant(deps.db, job.business_id, async (tx) => {
+    const messageId = await prepare(tx, deps, job);
+    return messageId ? claim(tx, deps, job.business_id, messageId) : undefined;
+  });
+  if (claimed) await sendClaimed(deps, job.business_id, claimed);
 }
 
-/** Waits for a send slot under the channel's per-second cap, shared by every worker process. */
-async function takeSlot(deps: NotifierDeps, businessId: string, channelId: string, maxPerSecond: number): Promise<number> {
-  for (;;) {
-    const r = await withTenant(deps.db, businessId, async (tx) => {
-      const slot = await tx.query<{ second: number; sent: number; ms: number }>(
-        `INSERT INTO channel_send_slots AS s (business_id, channel_id, second, sent)
-         VALUES ($1, $2, floor(extract(epoch FROM clock_timestamp()))::bigint, 1)
-         ON CONFLICT (business_id, channel_id, second) DO UPDATE SET sent = s.sent + 1
-         RETURNING second, sent, (extract(milliseconds FROM clock_timestamp())::int % 1000) AS ms`,
-        [businessId, channelId]);
-      const row = slot.rows[0];
-      if (row.sent === 1) {
-        await tx.query(`DELETE FROM channel_send_slots WHERE channel_id = $1 AND second < $2`, [channelId, row.second - 5]);
+/**
+ * Waits for a booked slot. A sender that wakes late (a busy event loop, a descheduled process, a
+ * slow commit) never sends late: a late send bunches up with the ones after it and would crowd a
+ * sliding second. It books a new slot instead, twice at most and while its lease leaves time for
+ * the send; then it puts the message back in the queue a little later (a process too busy to keep
+ * time sheds load). False: the message went back to the queue.
+ */
+async function waitForSlot(deps: NotifierDeps, businessId: string, messageId: string, channel: { id: string; settings: any }, slotAt: number): Promise<boolean> {
+  const mustSendBy = Date.now() + (LEASE_SECONDS * 1000 - DEFAULT_TIMEOUT_MS - 2_000);
+  // Half the margin for waking late, half for the way to the provider.
+  const lateMs = Math.max(1, deps.config.sendJitterMarginMs / 2);
+  for (let rebooks = 0; ; rebooks++) {
+    const wait = slotAt - Date.now();
+    if (wait >= 1) await new Promise((res) => setTimeout(res, wait));
+    if (Date.now() - slotAt <= lateMs) return true;
+    const again = await withTenant(deps.db, businessId, async (tx) => {
+      const slot = rebooks < 2 ? await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs) : undefined;
+      if (!slot || 'retryInMs' in slot || slot.slotAt > mustSendBy) {
+        await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [messageId]);
+        await queueSend(tx, businessId, messageId, slot && 'retryInMs' in slot ? slot.retryInMs : 100 + Math.random() * 400);
+        return undefined;
       }
-      return row;
+      return slot;
     });
-    if (r.sent <= maxPerSecond) return r.second;
-    await new Promise((res) => setTimeout(res, Math.max(5, 1000 - r.ms)));
+    if (!again) return false;
+    slotAt = again.slotAt;
   }
 }
 
@@ -189,24 +207,64 @@ export function backoffMs(attempt: number, baseMs: number, retryAfterMs?: number
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
-/** Claims a pending message, sends it once, and records what the provider said. */
+/**
+ * Claims a pending message and books its slot under the channel's rate cap (one transaction),
+ * waits for the slot, sends it once, and records what the provider said.
+ */
 export async function deliver(deps: NotifierDeps, businessId: string, messageId: string): Promise<void> {
-  const claimed = await withTenant(deps.db, businessId, async (tx) => {
-    const m = (await tx.query(
-      `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
-       RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
-    if (!m) return undefined;
-    const channel = await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id);
-    return { m, channel };
-  });
-  if (!claimed) return;
-  const { m, channel } = claimed;
+  const claimed = await withTenant(deps.db, businessId, (tx) => claim(tx, deps, businessId, messageId));
+  if (claimed) await sendClaimed(deps, businessId, claimed);
+}
+
+type Claimed = NonNullable<Awaited<ReturnType<typeof claim>>>;
+
+/** Leases a pending message to this sender and books its slot; undefined: not this sender's to send now. */
+async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: string) {
+  const m = (await tx.query(
+    `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
+     RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
+  if (!m) {
+    // Still pending but leased: another sender has it, or had it and died mid-send. Look again
+    // when the lease ends, so a message whose sender died is not left behind.
+    const held = (await tx.query<{ ms: number }>(
+      `SELECT ceil(extract(epoch FROM (locked_until - now())) * 1000)::float8 AS ms FROM social_messages
+       WHERE id = $1 AND status = 'pending' AND locked_until >= now()`, [messageId])).rows[0];
+    if (held) await queueSend(tx, businessId, messageId, Number(held.ms) + 250);
+    return undefined;
+  }
+  const channel = await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id);
+  if (!channel || !channel.is_active || channel.status !== 'active') return { m, channel, slotAt: 0 };
+  // One process owns a PGlite database: it paces its sends in memory (LocalPace), exactly.
+  if (deps.db.kind === 'pglite') return { m, channel, slotAt: 0 };
+  // Last in the transaction: the channel's pace row stays locked only until the commit.
+  const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
+  if ('retryInMs' in slot) {
+    // The channel is booked further ahead than a lease should wait: back in the queue, unclaimed.
+    await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1`, [m.id]);
+    await queueSend(tx, businessId, m.id, slot.retryInMs);
+    return undefined;
+  }
+  return { m, channel, slotAt: slot.slotAt };
+}
+
+/** Waits for the claimed message's slot, sends it, and records what the provider said. */
+async function sendClaimed(deps: NotifierDeps, businessId: string, claimed: Claimed): Promise<void> {
+  const { m, channel, slotAt } = claimed;
   if (!channel || !channel.is_active || channel.status !== 'active') {
     await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', ...whyNotSending(channel) });
     return;
   }
-  const slot = await takeSlot(deps, businessId, channel.id, channel.settings?.max_per_second ?? 80);
+  const cap = Number(channel.settings?.max_per_second ?? 80);
+  if (deps.db.kind === 'pglite') {
+    if (!(await localPace.take(channel.id, cap, deps.config.sendJitterMarginMs))) {
+      await withTenant(deps.db, businessId, async (tx) => {
+        await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [m.id]);
+        await queueSend(tx, businessId, m.id, BOOKING_HORIZON_MS / 2);
+      });
+      return;
+    }
+  } else if (!(await waitForSlot(deps, businessId, m.id, channel, slotAt))) return;
   const provider = createProvider(providerNameFor(channel), deps.config, {
     log: (obj, msg) => deps.log.info({ ...obj, business_id: businessId, channel_id: channel.id, message_id: m.id }, msg),
   });
@@ -219,7 +277,7 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   // A provider's answer can echo the request URL, and Telegram's URL holds the bot token: what is
   // stored on the message (error_message) and the channel (status_reason) carries no secret.
   if (!result.ok) result = { ...result, message: scrubbedProviderMessage(result.message, [channel.api_key, channel.api_secret, channel.webhook_secret]) };
-  await finish(deps, businessId, m.id, result, m.attempts, slot, providerNameFor(channel));
+  await finish(deps, businessId, m.id, result, m.attempts, providerNameFor(channel));
 }
 
 /** A provider's failure text without any of the channel's secrets, bounded to 300 characters. */
@@ -228,14 +286,13 @@ export function scrubbedProviderMessage(message: string, secrets: (string | null
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, slot?: number, provider?: string) {
+async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, provider?: string) {
   await withTenant(deps.db, businessId, async (tx) => {
     if (result.ok) {
-      // send_slot: the rate-cap second this send was counted in (what the cap is audited by).
       const r = await tx.query(
         `UPDATE social_messages SET status = 'sent', provider_message_id = $2, sent_at = now(), locked_until = NULL,
-           error_code = NULL, error_message = NULL, updated_at = now(), metadata = metadata || jsonb_build_object('send_slot', $3::bigint)
-         WHERE id = $1 AND status = 'pending' RETURNING channel_id`, [messageId, result.provider_message_id, slot ?? null]);
+           error_code = NULL, error_message = NULL, updated_at = now()
+         WHERE id = $1 AND status = 'pending' RETURNING channel_id`, [messageId, result.provider_message_id]);
       if (r.rows[0]) await applyPendingStatuses(tx, r.rows[0].channel_id, result.provider_message_id);
       deps.log.info({ business_id: businessId, message_id: messageId, provider_message_id: result.provider_message_id }, 'notification sent');
       return;

@@ -1,0 +1,73 @@
+// The rate cap holds across processes: two workers, each with its own connections to one database,
+// drain one channel's backlog together, and the provider never sees more than the cap in any
+// sliding second (counted at its arrival times, as WhatsApp counts).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildTestApp, eventually, onPostgres, silentLog, type TestApp } from '../../../../test/helpers/app.js';
+import { call, newBusiness, newCustomer, newProduct, newSale, ok } from '../../../../test/helpers/client.js';
+import { startFakeProvider, type FakeProvider } from '../../../../test/helpers/fake-provider.js';
+import { openDatabase, type Database } from '../../../platform/db.js';
+import { startRuntime, type Runtime } from '../../../runtime.js';
+import { busiestSecond } from './pace.js';
+
+let fake: FakeProvider;
+let api: TestApp;
+before(async () => {
+  fake = await startFakeProvider();
+  // The API process only queues: every send is made by the two workers below. The jitter margin is
+  // wide because the provider here is a test process on a busy machine: a request can be stamped
+  // hundreds of ms late (the process's first fetch loads its HTTP client). The cap is still the
+  // channel's.
+  api = await buildTestApp({ role: 'api', env: { META_GRAPH_API_URL: `${fake.url}/meta`, SEND_JITTER_MARGIN_MS: '1000' } });
+});
+after(async () => {
+  await api.close();
+  await fake.close();
+});
+
+/** A second connection pool to the same database on PostgreSQL (a process of its own); PGlite has one owner. */
+async function ownConnections(db: Database): Promise<Database> {
+  if (!onPostgres()) return db;
+  const name = (await db.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return openDatabase({ databaseUrl: url.toString(), poolSize: 5 });
+}
+
+test('two workers sending for one channel keep to its cap in every sliding second', async () => {
+  const cap = 4;
+  const shop = await newBusiness(api.app);
+  const ch = ok(await call(api.app, 'POST', '/social/channels', { token: shop.token, body: {
+    channel_type: 'whatsapp', phone_number: '+919000000003', account_id: 'pnid-two-workers', api_key: 'tok', webhook_secret: 'app-secret',
+    settings: { max_per_second: cap, notifications: { 'production.created': false } },
+  } }), 201);
+  const p = await newProduct(api.app, shop, { production_steps: [] });
+  const drafts = [];
+  for (let i = 0; i < 24; i++) drafts.push(await newSale(api.app, shop, (await newCustomer(api.app, shop)).id, [{ product_id: p.id, quantity: 1 }]));
+
+  const sentBy = new Map<string, string>();
+  const workers: { db: Database; runtime: Runtime }[] = [];
+  for (const name of ['first', 'second']) {
+    const db = await ownConnections(api.db);
+    const log = { ...silentLog, info: (o: any, msg?: string) => { if (msg === 'notification sent') sentBy.set(o.message_id, name); } };
+    workers.push({ db, runtime: await startRuntime({ config: api.config, db, log, role: 'worker', pollingIntervalSeconds: 0.5 }) });
+  }
+  try {
+    await Promise.all(drafts.map((d) => call(api.app, 'POST', `/sales/${d.id}/finalize`, { token: shop.token }).then((r) => ok(r))));
+    const sent = () => fake.requests.filter((r) => r.path.includes(`/meta/${ch.account_id}/messages`));
+    await eventually(async () => sent().length >= 24 && true, 60_000, 'every sale notified');
+    await eventually(async () => sentBy.size >= 24 && true, 10_000, 'every send recorded');
+
+    const arrivals = sent().map((r) => r.receivedAt);
+    assert.equal(arrivals.length, 24, 'each notification sent once');
+    assert.ok(busiestSecond(arrivals) <= cap, `${busiestSecond(arrivals)} sends in one sliding second: ${JSON.stringify(arrivals)}`);
+    // Both processes took part (a backlog beyond the booking horizon goes back to the shared queue).
+    const counts = ['first', 'second'].map((n) => [...sentBy.values()].filter((v) => v === n).length);
+    assert.ok(counts.every((n) => n > 0), `sends per worker: ${counts}`);
+  } finally {
+    for (const w of workers) {
+      await w.runtime.stop();
+      if (w.db !== api.db) await w.db.close();
+    }
+  }
+});
