@@ -32,9 +32,13 @@ function recording(db: Database, log: Recorded[]): Database {
     set outbox(o) { db.outbox = o; },
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
+    // The webhook's batches (one script calling receive_messages()) are not recorded: the function's
+    // own statements are planned inside it.
+    script: (sql) => db.script(sql),
     close: () => db.close(),
-    transaction: (fn) => db.transaction((h) => {
-      let businessId: string | null = null;
+    transaction: (fn, opts) => db.transaction((h) => {
+      // The business is set in the transaction's set-up script (as a literal), or as a parameter.
+      let businessId: string | null = /set_config\('app\.business_id', '([0-9a-f-]{36})'/.exec(opts?.setup ?? '')?.[1] ?? null;
       const handle: TxHandle = {
         query(sql, params = []) {
           if (sql.includes(`set_config('app.business_id'`)) businessId = params[0] as string;
@@ -44,7 +48,7 @@ function recording(db: Database, log: Recorded[]): Database {
         exec: (sql) => h.exec(sql),
       };
       return fn(handle);
-    }),
+    }, opts),
   } as Database;
 }
 
