@@ -55,8 +55,9 @@ BEGIN
   FOR biz IN SELECT DISTINCT (x->>'b')::uuid FROM jsonb_array_elements(items) x ORDER BY 1 LOOP
     PERFORM set_config('app.business_id', biz::text, true);
 
-    -- The messages, in the order given (created_at is the clock at each insert, so a request's
-    -- messages keep their order), each with its conversation when the sender has one already and
+    -- The messages, in the order given (created_at is the clock at each insert plus the message's
+    -- place in the batch in microseconds, so a request's messages keep their order even where the
+    -- clock ticks in milliseconds, as PGlite's does), each with its conversation when the sender has one already and
     -- the customer (the conversation's, else the one whose mobile this is). A replay, here or in a
     -- concurrent batch, stops at the unique key.
     WITH src AS (
@@ -70,7 +71,7 @@ BEGIN
       INSERT INTO social_messages AS m (business_id, channel_id, direction, status, from_number, from_user_id, to_number, message_text,
         message_type, customer_id, provider_message_id, metadata, edited_at, conversation_id, created_at)
       SELECT biz, s.c, 'inbound', 'received', s.from_number, s.from_user_id, s.to_number, s.text, s.type,
-        coalesce(v.customer_id, cu.id), s.pid, s.metadata, s.edited_at, v.id, clock_timestamp()
+        coalesce(v.customer_id, cu.id), s.pid, s.metadata, s.edited_at, v.id, clock_timestamp() + s.n * interval '1 microsecond'
       FROM src s
         LEFT JOIN customers cu ON cu.mobile = s.from_e164
         LEFT JOIN conversations v ON v.channel_id = s.c AND v.address = s.address
