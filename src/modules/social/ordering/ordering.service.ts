@@ -161,7 +161,11 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
       .map((r) => senderOf(r.m)).filter((s): s is string => Boolean(s)))];
     if (leadSenders.length) {
       const open = await tx.query<Lead & { sender_key: string }>(
-        `SELECT id, sender_key, metadata FROM leads WHERE sender_key = ANY($1::text[]) AND ${OPEN} FOR UPDATE`, [leadSenders]);
+        // One lookup per sender on (sender_key, business_id) of the open-lead index: written as
+        // `sender_key = ANY(…)` the unanalysed planner may read the business's whole lead list instead.
+        `SELECT l.id, l.sender_key, l.metadata FROM unnest($1::text[]) AS k(sender)
+           CROSS JOIN LATERAL (SELECT id, sender_key, metadata FROM leads
+             WHERE sender_key = k.sender AND business_id = app_business_id() AND ${OPEN} LIMIT 1 FOR UPDATE) l`, [leadSenders]);
       for (const l of open.rows) ctx.leads.set(l.sender_key, { id: l.id, metadata: l.metadata });
     }
     const changes: Changes = { newLeads: [], leads: new Map(), links: new Map(), outbound: [] };
