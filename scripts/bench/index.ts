@@ -28,7 +28,7 @@ for (const target of targets) {
     try {
       for (const row of await s.run(target)) {
         results.push({ ...row, db: target.label, section: s.name });
-        console.log(`   ${row.measure}: ${row.karigar}${row.reference ? ` (reference ${row.reference}, ${row.ratio})` : ''}`);
+        console.log(`   ${row.measure}: ${row.karigar}${row.reference ? ` (reference ${row.reference}${row.ratio ? `, ${row.ratio}` : ''})` : ''}`);
       }
     } catch (err) {
       console.error(`   ${s.name} failed:`, err);
