@@ -34,6 +34,12 @@ export async function newPage(browser: Browser, baseURL: string, width = 1280): 
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   page.on('dialog', (d) => void d.accept());
+  // Kept for the message of a wait that times out (see logIn): what the page asked for and did not get.
+  const trouble: string[] = [];
+  (page as any).trouble = trouble;
+  page.on('requestfailed', (r) => trouble.push(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  page.on('response', (r) => { if (r.status() >= 500) trouble.push(`${r.request().method()} ${r.url()} → ${r.status()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') trouble.push(`console: ${m.text()}`); });
   // Generous: the machines that run the suite are shared and often loaded; every wait is on a condition.
   page.setDefaultTimeout(45_000);
   return { context, page, errors };
@@ -41,6 +47,13 @@ export async function newPage(browser: Browser, baseURL: string, width = 1280): 
 
 export async function logIn(page: Page, email: string, password: string) {
   await page.goto('/login');
+  try {
+    await page.getByLabel('E-mail').waitFor();
+  } catch (err) {
+    // Say what the page showed instead, and what it failed to load, so a failure here can be read.
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
+    throw new Error(`no login form at ${page.url()} after ${(err as Error).message.split('\n')[0]}; the page shows ${JSON.stringify(text.slice(0, 300))}; trouble: ${JSON.stringify(((page as any).trouble ?? []).slice(-10))}`);
+  }
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
