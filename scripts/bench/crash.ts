@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { scratchDatabase } from '../../test/helpers/app.js';
 import { startFakeProvider } from '../../test/helpers/fake-provider.js';
 import { fmt, type Row, type Section, type Target } from './types.js';
 
@@ -56,7 +56,7 @@ async function waitReady(base: string, child: ChildProcess, timeoutMs = 120_000)
 async function run(target: Target): Promise<Row[]> {
   const fake = await startFakeProvider();
   const dataDir = mkdtempSync(join(tmpdir(), 'karigar-crash-'));
-  let dbName: string | undefined;
+  let scratch: { url: string; drop(): Promise<void> } | undefined;
   let child: ChildProcess | undefined;
   try {
     const port = await freePort();
@@ -67,14 +67,8 @@ async function run(target: Target): Promise<Row[]> {
       LOGIN_ATTEMPTS_PER_ADDRESS: '1000000', REGISTRATIONS_PER_ADDRESS: '1000000', DATABASE_URL: '',
     };
     if (target.url) {
-      dbName = `karigar_crash_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: target.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(target.url);
-      u.pathname = `/${dbName}`;
-      env.DATABASE_URL = u.toString();
+      scratch = await scratchDatabase(target.url, 'karigar_crash');
+      env.DATABASE_URL = scratch.url;
     }
     child = startKarigar(env);
     await waitReady(base, child);
@@ -170,12 +164,7 @@ async function run(target: Target): Promise<Row[]> {
       child.kill('SIGTERM');
       await new Promise((res) => { child!.once('exit', res); setTimeout(res, 10_000).unref(); });
     }
-    if (dbName && target.url) {
-      const admin = new pg.Client({ connectionString: target.url });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await scratch?.drop();
     rmSync(dataDir, { recursive: true, force: true });
     await fake.close();
   }

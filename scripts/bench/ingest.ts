@@ -19,6 +19,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { metaText } from '../../src/modules/social/webhooks/samples.js';
 import { signMeta } from '../../src/modules/social/webhooks/signatures.js';
+import { scratchDatabase } from '../../test/helpers/app.js';
 import { fmt, percentile, type Row, type Section, type Target } from './types.js';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? (process.env.BENCH_QUICK ? 3 : 10));
@@ -77,7 +78,7 @@ async function reference(target: Target, secret: string): Promise<{ url: string;
   let count: () => Promise<number>;
   let closeDb: () => Promise<void>;
   if (target.kind === 'postgres') {
-    const scratch = await scratchDatabase(target.url!);
+    const scratch = await scratchDatabase(target.url!, 'karigar_bench');
     const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
     await pool.query(ddl);
     run = (p) => pool.query(insert, p);
@@ -124,25 +125,6 @@ async function reference(target: Target, secret: string): Promise<{ url: string;
 }
 
 // ---- Karigar as its own process ---------------------------------------------------------------
-
-async function scratchDatabase(url: string) {
-  const name = `karigar_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 interface Karigar { url: string; process: ChildProcess; peakRss(): number; stop(): Promise<void> }
 
@@ -191,7 +173,7 @@ async function api(base: string, method: string, path: string, token: string | u
 async function karigarDatabase(target: Target) {
   const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex') };
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-karigar-'));
-  const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!) : undefined;
+  const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!, 'karigar_bench') : undefined;
   const env: Record<string, string> = { ...secrets, DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
   const pnid = `pnid-bench-${randomBytes(3).toString('hex')}`;
   const secret = 'bench-app-secret';

@@ -133,10 +133,30 @@ class PostgresDatabase implements Database {
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
 
-  async transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+  /**
+   * Runs work on one pooled client inside a transaction the work opens: on failure it is rolled
+   * back (a failed statement leaves it open and aborted), and a client that cannot even roll back
+   * is discarded rather than returned to the pool.
+   */
+  private async onClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.raw.connect();
     let broken = false;
     try {
+      return await work(client);
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    return this.onClient(async (client) => {
       // One simple-protocol message for BEGIN and the set-up: one round trip instead of several.
       await client.query(opts.setup ? `BEGIN; ${opts.setup}` : 'BEGIN');
       const result = await fn({
@@ -150,39 +170,18 @@ class PostgresDatabase implements Database {
       });
       await client.query('COMMIT');
       return result;
-    } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async exec(sql: string): Promise<void> {
     await this.raw.query(sql);
   }
 
-  async script<T>(sql: string): Promise<T[]> {
-    const client = await this.raw.connect();
-    let broken = false;
-    try {
+  script<T>(sql: string): Promise<T[]> {
+    return this.onClient(async (client) => {
       const r: any = await client.query(`BEGIN; ${sql}; COMMIT`);
       return lastRows<T>(Array.isArray(r) ? r : [r]);
-    } catch (err) {
-      // A failed statement leaves the transaction open and aborted.
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async close(): Promise<void> {

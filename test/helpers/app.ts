@@ -35,25 +35,37 @@ export async function testDatabase(url = process.env.TEST_DATABASE_URL, opts: { 
     if (migrated) await migrate(db);
     return { db, drop: () => db.close() };
   }
-  const name = `karigar_scratch_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 10 });
+  const scratch = await scratchDatabase(url);
+  const db = await openDatabase({ databaseUrl: scratch.url, poolSize: 10 });
   if (migrated) await migrate(db);
   return {
     db,
     async drop() {
       await db.close();
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await scratch.drop();
     },
   };
+}
+
+/**
+ * An empty database created on the server at `url`: its own URL, and drop() (which ends any
+ * connection still open to it). For tests and benches that run Karigar against a fresh database.
+ */
+export async function scratchDatabase(url: string, prefix = 'karigar_scratch'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
