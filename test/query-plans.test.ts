@@ -37,12 +37,11 @@ function recording(db: Database, log: Recorded[]): Database {
     script: (sql) => db.script(sql),
     close: () => db.close(),
     transaction: (fn, opts) => db.transaction((h) => {
-      // The business is set in the transaction's set-up script (as a literal), or as a parameter.
-      let businessId: string | null = /set_config\('app\.business_id', '([0-9a-f-]{36})'/.exec(opts?.setup ?? '')?.[1] ?? null;
+      // The business is set in the transaction's set-up script, as a quoted literal.
+      const businessId: string | null = /set_config\('app\.business_id', E?'([0-9a-f-]{36})'/.exec(opts?.setup ?? '')?.[1] ?? null;
       const handle: TxHandle = {
         query(sql, params = []) {
-          if (sql.includes(`set_config('app.business_id'`)) businessId = params[0] as string;
-          else if (businessId) log.push({ sql, params, businessId });
+          if (businessId) log.push({ sql, params, businessId });
           return h.query(sql, params);
         },
         exec: (sql) => h.exec(sql),

@@ -2,10 +2,9 @@
 // business set transaction-locally, so row-level security decides what a query can see even when
 // it forgets its WHERE business_id, and nothing leaks between pooled connections (or PgBouncer
 // transaction-mode backends).
-import type { Database, Queryable, TxHandle } from './db.js';
+import { literal, type Database, type Queryable, type TxHandle } from './db.js';
 
 export const APP_ROLE = 'karigar_app';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A tenant transaction: queries, plus work to do only once it has committed. */
 export interface Tx extends Queryable {
@@ -16,12 +15,10 @@ export interface Tx extends Queryable {
 
 async function run<T>(db: Database, businessId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const after: (() => void)[] = [];
-  // A validated UUID may be written into the set-up script as a literal: role and business are then
-  // set in the same round trip as BEGIN. Anything else goes as a parameter, as before.
-  const literal = businessId === null || UUID.test(businessId);
-  const setup = `SET LOCAL ROLE ${APP_ROLE}` + (businessId && literal ? `; SELECT set_config('app.business_id', '${businessId}', true)` : '');
+  // Role and business go in the set-up script (the business as a quoted literal), in the same round
+  // trip as BEGIN.
+  const setup = `SET LOCAL ROLE ${APP_ROLE}` + (businessId ? `; SELECT set_config('app.business_id', ${literal(businessId)}, true)` : '');
   const result = await db.transaction(async (handle) => {
-    if (businessId && !literal) await handle.query(`SELECT set_config('app.business_id', $1, true)`, [businessId]);
     const tx: Tx = {
       db,
       handle,

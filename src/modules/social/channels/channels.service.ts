@@ -363,8 +363,7 @@ export async function checkChannel(ctx: Ctx, id: string) {
   const ch = await withTenant(ctx.db, ctx.principal.businessId, async (tx) => {
     const c = await loadChannelWithSecrets(tx, ctx.config.secretsKey, id);
     if (!c) throw notFound('Channel');
-    const v = await tx.query<{ version: string }>(`SELECT extract(epoch FROM updated_at)::text AS version FROM social_channels WHERE id = $1`, [id]);
-    return { ...c, version: v.rows[0].version };
+    return c;
   });
   if (ch.status === 'incomplete') throw conflict(`The channel cannot be checked yet. ${ch.status_reason}`, 'channel_incomplete');
   const provider = providerNameFor(ch);
@@ -387,7 +386,7 @@ export async function checkChannel(ctx: Ctx, id: string) {
     // Only if nobody changed the channel meanwhile: the answer is about the credentials we sent.
     const r = await tx.query(
       `UPDATE social_channels SET status = $2, status_reason = $3, provider_info = $4, checked_at = now(), updated_at = now()
-       WHERE id = $1 AND extract(epoch FROM updated_at)::text = $5 AND status <> 'incomplete' RETURNING ${PUBLIC_COLS}`,
+       WHERE id = $1 AND version = $5 AND status <> 'incomplete' RETURNING ${PUBLIC_COLS}`,
       [id, status, reason, info === null ? null : JSON.stringify(info), ch.version]);
     if (!r.rows[0]) throw conflict('The channel changed while it was being checked; check it again', 'channel_changed');
     return present(ctx, r.rows[0]);
@@ -408,6 +407,8 @@ export interface ChannelWithSecrets {
   api_key: string | null;
   api_secret: string | null;
   webhook_secret: string | null;
+  /** Raised by every change to the channel's row (migration 0010): what the webhook cache checks. */
+  version: number;
 }
 
 export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): Promise<ChannelWithSecrets | undefined> {
@@ -419,6 +420,7 @@ export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): P
     id: row.id, business_id: row.business_id, channel_type: row.channel_type, phone_number: row.phone_number,
     account_id: row.account_id, is_active: row.is_active, status: row.status, status_reason: row.status_reason, settings: row.settings,
     api_key: dec('api_key'), api_secret: dec('api_secret'), webhook_secret: dec('webhook_secret'),
+    version: Number(row.version),
   };
 }
 

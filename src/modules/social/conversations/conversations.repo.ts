@@ -38,17 +38,9 @@ export async function noteMessage(tx: Tx, conversationId: string, messageId: str
  * conversation: the other order deadlocks).
  */
 export async function fileInbound(tx: Tx, conversationId: string, messageId: string, customerId: string | null) {
-  await tx.query(
-    `WITH m AS (
-       UPDATE social_messages SET conversation_id = $1, customer_id = coalesce($3, customer_id) WHERE id = $2
-       RETURNING id, created_at)
-     UPDATE conversations v SET
-       last_message_id = CASE WHEN m.created_at >= coalesce(v.last_message_at, '-infinity') THEN m.id ELSE v.last_message_id END,
-       last_message_at = greatest(v.last_message_at, m.created_at),
-       unread = v.unread + 1,
-       last_inbound_at = greatest(v.last_inbound_at, m.created_at),
-       updated_at = now()
-     FROM m WHERE v.id = $1`, [conversationId, messageId, customerId]);
+  await tx.query(`UPDATE social_messages SET conversation_id = $1, customer_id = coalesce($3, customer_id) WHERE id = $2`,
+    [conversationId, messageId, customerId]);
+  await noteMessage(tx, conversationId, messageId);
 }
 
 /** Links a conversation (and its messages) to a customer: one of the customer's contacts. */

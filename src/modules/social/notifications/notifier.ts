@@ -172,6 +172,12 @@ export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<vo
   if (claimed) await sendClaimed(deps, job.business_id, claimed);
 }
 
+/** A claimed message that did not go: unclaimed (its attempt not counted) and queued again after delayMs. */
+async function putBack(tx: Tx, businessId: string, messageId: string, delayMs: number) {
+  await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [messageId]);
+  await queueSend(tx, businessId, messageId, delayMs);
+}
+
 /**
  * Waits for a booked slot. A sender that wakes late (a busy event loop, a descheduled process, a
  * slow commit) never sends late: a late send bunches up with the ones after it and would crowd a
@@ -190,8 +196,7 @@ async function waitForSlot(deps: NotifierDeps, businessId: string, messageId: st
     const again = await withTenant(deps.db, businessId, async (tx) => {
       const slot = rebooks < 2 ? await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs) : undefined;
       if (!slot || 'retryInMs' in slot || slot.slotAt > mustSendBy) {
-        await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [messageId]);
-        await queueSend(tx, businessId, messageId, slot && 'retryInMs' in slot ? slot.retryInMs : 100 + Math.random() * 400);
+        await putBack(tx, businessId, messageId, slot && 'retryInMs' in slot ? slot.retryInMs : 100 + Math.random() * 400);
         return undefined;
       }
       return slot;
@@ -241,8 +246,7 @@ async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: 
   const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
   if ('retryInMs' in slot) {
     // The channel is booked further ahead than a lease should wait: back in the queue, unclaimed.
-    await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1`, [m.id]);
-    await queueSend(tx, businessId, m.id, slot.retryInMs);
+    await putBack(tx, businessId, m.id, slot.retryInMs);
     return undefined;
   }
   return { m, channel, slotAt: slot.slotAt };
@@ -259,8 +263,7 @@ async function sendClaimed(deps: NotifierDeps, businessId: string, claimed: Clai
   if (deps.db.kind === 'pglite') {
     if (!(await localPace.take(channel.id, cap, deps.config.sendJitterMarginMs))) {
       await withTenant(deps.db, businessId, async (tx) => {
-        await tx.query(`UPDATE social_messages SET attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'pending'`, [m.id]);
-        await queueSend(tx, businessId, m.id, BOOKING_HORIZON_MS / 2);
+        await putBack(tx, businessId, m.id, BOOKING_HORIZON_MS / 2);
       });
       return;
     }

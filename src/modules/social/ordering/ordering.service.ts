@@ -58,11 +58,6 @@ const MESSAGE_COLS = `id, channel_id, conversation_id, from_number, from_user_id
   (extract(epoch FROM created_at) * 1000000)::bigint AS at_us`;
 const senderOf = (m: { from_number: string | null; from_user_id: string | null }) => m.from_number ?? m.from_user_id;
 
-/** One job (a redelivery, a test): a batch of one. */
-export async function handleInbound(deps: NotifierDeps, job: EventJob) {
-  await handleInboundBatch(deps, [job]);
-}
-
 /** A batch of message.received jobs: one transaction per business, a few businesses at once. */
 export async function handleInboundBatch(deps: NotifierDeps, jobs: EventJob[]) {
   const byBusiness = new Map<string, number[]>();

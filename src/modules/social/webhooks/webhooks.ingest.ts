@@ -165,8 +165,7 @@ export async function cachedChannel(db: Database, config: Config, route: Route):
   const loaded = await withTenant(db, route.business_id, async (tx) => {
     const channel = await loadChannelWithSecrets(tx, config.secretsKey, route.channel_id);
     if (!channel) return null;
-    const v = await tx.query<{ version: number }>(`SELECT version FROM social_channels WHERE id = $1`, [route.channel_id]);
-    return { channel, version: Number(v.rows[0].version), country: await businessCountry(tx) };
+    return { channel, version: channel.version, country: await businessCountry(tx) };
   });
   if (!loaded || !loaded.channel.is_active) return null;
   channels.set(route.channel_id, loaded);

@@ -80,8 +80,7 @@ function routeParams(req: WebhookRequest, scheme: Scheme, group: InboundGroup): 
   return [req.channelType, [address], req.query.channel_id ?? null, req.query.business_id ?? null];
 }
 
-async function candidates(db: Database, req: WebhookRequest, scheme: Scheme, group: InboundGroup): Promise<Route[]> {
-  const params = routeParams(req, scheme, group);
+async function candidates(db: Database, params: unknown[] | undefined): Promise<Route[]> {
   if (!params) return [];
   return withoutTenant(db, async (tx) => (await tx.query<Route>(
     `SELECT DISTINCT business_id, channel_id FROM channel_routes
@@ -102,7 +101,7 @@ async function receiveFast(deps: { db: Database; config: Config }, req: WebhookR
   for (const group of parsed.groups) {
     const params = routeParams(req, parsed.scheme, group);
     if (!params) return undefined;
-    const routes = await cachedRoutes(deps.db, JSON.stringify(params), () => candidates(deps.db, req, parsed.scheme, group));
+    const routes = await cachedRoutes(deps.db, JSON.stringify(params), () => candidates(deps.db, params));
     let accepted: CachedChannel | undefined;
     for (const route of routes) {
       const c = await cachedChannel(deps.db, deps.config, route);
@@ -163,7 +162,7 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
   const channelCache = new Map<string, ChannelWithSecrets | null>();
 
   for (const group of parsed.groups) {
-    const routes = await candidates(deps.db, req, parsed.scheme, group);
+    const routes = await candidates(deps.db, routeParams(req, parsed.scheme, group));
     if (!routes.length) continue;
     routable++;
     for (const route of routes) {
