@@ -18,9 +18,13 @@ function set(v: Session | null) {
 
 export function useSession() {
   const [, tick] = useState(0);
+  const seen = session.loaded;
   useEffect(() => {
     const l = () => tick((n) => n + 1);
     listeners.add(l);
+    // The session may have been settled between this render and the subscription (GET /me answers
+    // fast): that change would otherwise be missed, leaving the screen on "Loading…".
+    if (session.loaded !== seen) l();
     return () => void listeners.delete(l);
   }, []);
   return session;
