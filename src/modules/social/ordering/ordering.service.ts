@@ -169,7 +169,12 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
   });
 }
 
-/** The business, its catalog, the batch's channels, its message overrides and the senders' customers: one round trip. */
+/**
+ * The business, its catalog, the batch's channels, its message overrides and the senders' customers: one round trip.
+ * Customers by mobile are looked up one by one (LATERAL, kept apart by LIMIT 1: a mobile is unique
+ * per business): with `mobile = ANY(…)` or a plain join, a planner without statistics may read the
+ * business's whole customer index and filter by mobile.
+ */
 async function readContext(tx: Tx, businessId: string, unread: Message[]): Promise<Context> {
   const channelIds = [...new Set(unread.map((m) => m.channel_id))];
   const customerIds = [...new Set(unread.map((m) => m.customer_id).filter(Boolean))];
@@ -182,7 +187,9 @@ async function readContext(tx: Tx, businessId: string, unread: Message[]): Promi
        (SELECT coalesce(json_agg(t), '[]') FROM (SELECT event, locale, body FROM message_templates
           WHERE event IN ('lead.ack', 'lead.ask_which', 'message.auto_reply')) t) AS templates,
        (SELECT coalesce(json_agg(c), '[]') FROM (SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers WHERE id = ANY($2::uuid[])
-          UNION SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers WHERE mobile = ANY($3::text[]) AND cardinality($3::text[]) > 0) c) AS customers`,
+          UNION SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM unnest($3::text[]) AS k(mobile)
+            CROSS JOIN LATERAL (SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers
+              WHERE mobile = k.mobile AND business_id = app_business_id() LIMIT 1) c) c) AS customers`,
     [channelIds, customerIds, mobiles])).rows[0];
   const customers = new Map<string, Customer>();
   for (const c of r.customers as Customer[]) { customers.set(c.id, c); customers.set(`mobile:${c.mobile}`, c); }
