@@ -12,6 +12,8 @@
 -- filed (no second pass over them); the events and the conversations' counters are computed from
 -- what the insert returned, not read back; and each conversation is updated by its primary key, one
 -- by one in (channel, address) order — the same lock order as before.
+--
+-- And one queue job per business and batch, holding the batch's events, instead of one per message.
 CREATE OR REPLACE FUNCTION receive_messages(items jsonb, listeners text[])
 RETURNS TABLE (r int, pid text, outcome text, message_id uuid, event_id bigint, business_id uuid)
 LANGUAGE plpgsql AS $$
@@ -123,15 +125,20 @@ BEGIN
     INTO fresh FROM f JOIN ev ON ev.mid = f.id;
 
     IF cardinality(listeners) > 0 THEN
-      -- pg-boss 10's insertJobs with no per-job options: the queue's settings, else pg-boss's defaults.
+      -- One job per listener for the business's messages of this batch (an EventsJob: event_ids),
+      -- as pg-boss 10's insertJobs with no per-job options would: the queue's settings, else
+      -- pg-boss's defaults. A job per message cost as much again as storing the message, twice
+      -- more when it was fetched and completed.
       INSERT INTO pgboss.job (name, data, priority, start_after, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT q.name, jsonb_build_object('business_id', biz, 'event_id', (e->>'event')::bigint, 'type', 'message.received'), 0, now(), q.dead_letter,
+      SELECT q.name, jsonb_build_object('business_id', biz, 'type', 'message.received',
+          'event_ids', (SELECT jsonb_agg((e->>'event')::bigint ORDER BY (e->>'event')::bigint) FROM jsonb_array_elements(fresh) e)),
+        0, now(), q.dead_letter,
         CASE WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s' ELSE interval '15 minutes' END,
         now() + CAST(coalesce((q.retention_minutes * 60)::text, '14 days') AS interval),
         coalesce(q.retry_limit, 2),
         CASE WHEN coalesce(q.retry_backoff, false) THEN greatest(coalesce(q.retry_delay, 0), 1) ELSE coalesce(q.retry_delay, 0) END,
         coalesce(q.retry_backoff, false), q.policy
-      FROM jsonb_array_elements(fresh) e, pgboss.queue q
+      FROM pgboss.queue q
       WHERE q.name = ANY (listeners)
       ON CONFLICT DO NOTHING;
     END IF;

@@ -11,6 +11,7 @@ import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js
 import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
 import { startRuntime } from '../src/runtime.js';
 import { withTenant } from '../src/platform/tenancy.js';
+import { handleInboundBatch, INBOUND_BATCH } from '../src/modules/social/ordering/ordering.service.js';
 
 let t: TestApp;
 let fake: FakeProvider;
@@ -125,4 +126,26 @@ test('a message stored without its customer is read as the customer\'s whose mob
   } finally {
     await worker.stop();
   }
+});
+
+test('a job holding more messages than one read is read whole, in order, a read at a time', async () => {
+  const s = await shop('Batch Bakery C');
+  const ravi = await newCustomer(t.app, s.biz, { name: 'Ravi', mobile: '+919876533333' });
+  // Ravi orders, chats for more than one read's worth, then confirms: the confirmation is read in a
+  // later read than the order, and still finds it pending.
+  const texts = ['I want 2 chocolate cakes', ...Array.from({ length: INBOUND_BATCH }, (_, i) => `thanks ${i}`), 'yes'];
+  for (let i = 0; i < texts.length; i += 20) await Promise.all(texts.slice(i, i + 20).map((text, k) => s.say(ravi.mobile, text).then(() => k)));
+  // (sent 20 at a time: their order within a group is the order they were stored in)
+  const events = (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ id: number }>(
+    `SELECT id FROM events WHERE type = 'message.received' ORDER BY id`))).rows.map((e) => e.id);
+  assert.equal(events.length, texts.length);
+  // One job for all of them, as a webhook batch queues one for its messages.
+  await handleInboundBatch({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog },
+    [{ business_id: s.biz.business.id, event_ids: events, type: 'message.received' }]);
+  const unread = await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM social_messages WHERE direction = 'inbound' AND intent IS NULL`));
+  assert.equal(unread.rows[0].n, 0);
+  const drafts = await get(s.biz, '/sales?status=draft');
+  assert.equal(drafts.length, 1, 'the confirmation found the order pending');
+  assert.equal(drafts[0].customer_id, ravi.id);
 });

@@ -30,8 +30,17 @@ type Shop = Awaited<ReturnType<typeof shop>>;
 
 const stored = async (s: Shop) => (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ provider_message_id: string; conversation_id: string | null }>(
   `SELECT provider_message_id, conversation_id FROM social_messages WHERE direction = 'inbound'`))).rows;
-const queued = async (s: Shop) => (await t.db.query<{ n: number }>(
-  `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = $1`, [s.biz.business.id])).rows[0].n;
+/** The message.received events queued for the business (a webhook batch's job holds several), each once. */
+const queued = async (s: Shop) => {
+  const r = (await t.db.query<{ n: number; distinct: number; events: number }>(
+    `SELECT count(*)::int AS n, count(DISTINCT e)::int AS distinct,
+       (SELECT count(*)::int FROM events WHERE business_id = $1::uuid AND type = 'message.received') AS events
+     FROM pgboss.job j, jsonb_array_elements(coalesce(j.data->'event_ids', jsonb_build_array(j.data->'event_id'))) e
+     WHERE j.name = 'listener.inbound' AND j.data->>'business_id' = $1::text`, [s.biz.business.id])).rows[0];
+  assert.equal(r.distinct, r.n, 'no event queued twice');
+  assert.equal(r.n, r.events, 'every event queued');
+  return r.n;
+};
 
 test('a secret changed or a channel switched off by another process counts at once, whatever this one cached', async () => {
   const s = await shop();
@@ -72,8 +81,11 @@ test('concurrent webhooks of several businesses are written together, each store
     const rows = await stored(s);
     assert.equal(rows.length, 13, 'each business sees its own messages only');
     assert.ok(rows.every((m) => m.conversation_id), 'every message is filed in its conversation');
-    assert.equal(await queued(s), 13, 'one job per message');
+    assert.equal(await queued(s), 13, 'each message queued once');
   }
+  const jobs = (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = ANY($1::text[])`,
+    [[a.biz.business.id, b.biz.business.id]])).rows[0].n;
+  assert.ok(jobs < 26, `a shared transaction queues one job per business for its messages (${jobs} jobs for 26 messages)`);
   const conversations = await withTenant(t.db, a.biz.business.id, (tx) => tx.query<{ unread: number; n: number }>(
     `SELECT v.unread, (SELECT count(*)::int FROM social_messages m WHERE m.conversation_id = v.id) AS n FROM conversations v`));
   assert.ok(conversations.rows.every((c) => c.unread === c.n), 'each conversation counts each of its messages once');

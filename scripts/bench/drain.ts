@@ -2,7 +2,7 @@
 //
 // A backlog the size of a 30-second ingest load (30 s × 1,500 webhooks/s = 45,000 messages; every
 // fifth an order, from 500 senders of whom 100 are known customers) is stored the way the webhook
-// stores it — message, conversation, message.received event and its queue job — then the inbound
+// stores it — message, conversation, message.received event and a queue job per 16 — then the inbound
 // worker starts and the time until every message is read is measured. The sends it queues (the
 // acknowledgements) are left waiting: sending is the "send" section's.
 //
@@ -92,14 +92,19 @@ async function storeBacklog(db: Database, shop: Shop, queue: Queue | null) {
        RETURNING id`,
       [shop.businessId, shop.channelId, from, texts]);
     if (queue) {
-      await queue.boss.insert(events.rows.map((e) => ({ name: 'listener.inbound', data: { business_id: shop.businessId, event_id: e.id, type: 'message.received' } })));
+      // As the webhook queues them: one job per batch it stores (about 16 messages under load).
+      const jobs = [];
+      for (let k = 0; k < events.rows.length; k += 16) {
+        jobs.push({ name: 'listener.inbound', data: { business_id: shop.businessId, event_ids: events.rows.slice(k, k + 16).map((e) => e.id), type: 'message.received' } });
+      }
+      await queue.boss.insert(jobs);
     }
   }
   // In the order the messages came, as jobs queued one webhook at a time are fetched (those
   // inserted together share one created_on, and would be fetched in the order of their ids).
   if (queue) {
     await db.query(
-      `UPDATE pgboss.job SET created_on = now() - interval '1 hour' + ((data->>'event_id')::bigint % 1000000000) * interval '1 microsecond'
+      `UPDATE pgboss.job SET created_on = now() - interval '1 hour' + ((data->'event_ids'->>0)::bigint % 1000000000) * interval '1 microsecond'
        WHERE name = 'listener.inbound' AND state = 'created' AND data->>'business_id' = $1`, [shop.businessId]);
   }
   await db.query(

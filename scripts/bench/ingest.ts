@@ -20,6 +20,7 @@ import pg from 'pg';
 import { metaText } from '../../src/modules/social/webhooks/samples.js';
 import { signMeta } from '../../src/modules/social/webhooks/signatures.js';
 import { scratchDatabase } from '../../test/helpers/app.js';
+import { startFakeProvider } from '../../test/helpers/fake-provider.js';
 import { fmt, percentile, type Row, type Section, type Target } from './types.js';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? (process.env.BENCH_QUICK ? 3 : 10));
@@ -170,11 +171,12 @@ async function api(base: string, method: string, path: string, token: string | u
 }
 
 /** A database for one Karigar mode: a shop with a WhatsApp channel; stored messages counted afterwards. */
-async function karigarDatabase(target: Target) {
+async function karigarDatabase(target: Target, providerUrl: string) {
   const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex') };
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-karigar-'));
   const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!, 'karigar_bench') : undefined;
-  const env: Record<string, string> = { ...secrets, DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
+  // The acknowledgements the background sends go to a local fake of the WhatsApp Cloud API.
+  const env: Record<string, string> = { ...secrets, DATA_DIR: dataDir, META_GRAPH_API_URL: `${providerUrl}/meta`, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
   const pnid = `pnid-bench-${randomBytes(3).toString('hex')}`;
   const secret = 'bench-app-secret';
   return {
@@ -219,7 +221,8 @@ async function run(target: Target): Promise<Row[]> {
 
   const secret = 'bench-app-secret';
   const ref = await reference(target, secret);
-  const modes = { all: await karigarDatabase(target), api: await karigarDatabase(target) } as const;
+  const fake = await startFakeProvider();
+  const modes = { all: await karigarDatabase(target, fake.url), api: await karigarDatabase(target, fake.url) } as const;
   const runs = { ref: [] as Run[], all: [] as Run[], api: [] as Run[] };
   const rss = { all: 0, api: 0 };
   const refAcks: string[] = [];
@@ -274,6 +277,7 @@ async function run(target: Target): Promise<Row[]> {
     ];
   } finally {
     await ref.close();
+    await fake.close();
     await modes.all.drop();
     await modes.api.drop();
   }

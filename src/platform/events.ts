@@ -29,6 +29,16 @@ export interface EventJob {
   type: EventType;
 }
 
+/**
+ * Several events of one type and business in one job: the webhook's group commit queues one per
+ * business and batch it stores (receive_messages(), migration 0013), not one per message.
+ */
+export interface EventsJob {
+  business_id: string;
+  event_ids: number[];
+  type: EventType;
+}
+
 export async function recordEvent<E extends EventType>(tx: Tx, businessId: string, type: E, payload: EventPayloads[E]): Promise<number> {
   const r = await tx.query<{ id: number }>(
     `INSERT INTO events (business_id, type, payload) VALUES ($1, $2, $3) RETURNING id`,

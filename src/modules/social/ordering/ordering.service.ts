@@ -13,7 +13,7 @@
 // customers and open leads of the senders) is read once, every message's intent is written in one
 // statement, and only messages that act (orders, confirmations, ...) cost statements of their own.
 import { randomUUID } from 'node:crypto';
-import { LISTENERS, recordEvent, type EventJob, type EventPayloads } from '../../../platform/events.js';
+import { LISTENERS, recordEvent, type EventJob, type EventPayloads, type EventsJob } from '../../../platform/events.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import { insertDraftSale } from '../../sales/sales.service.js';
 import { detectIntent, type CatalogEntry, type IntentResult, type UnclearItem } from '../intent/intent.js';
@@ -24,7 +24,8 @@ import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
 /**
- * Jobs the worker fetches at once: a batch costs about twenty statements whatever its size, so
+ * Messages read in one transaction, and jobs the worker fetches at once (a webhook batch's job
+ * holds several messages; a fetch may so hold more, read INBOUND_BATCH at a time): a batch costs about twenty statements whatever its size, so
  * larger batches cost less per message; it bounds how long a transaction runs. The rows a webhook
  * also writes (conversations) are locked only by the last statements, just before the commit.
  */
@@ -58,16 +59,28 @@ const MESSAGE_COLS = `id, channel_id, conversation_id, from_number, from_user_id
   (extract(epoch FROM created_at) * 1000000)::bigint AS at_us`;
 const senderOf = (m: { from_number: string | null; from_user_id: string | null }) => m.from_number ?? m.from_user_id;
 
-/** A batch of message.received jobs: one transaction per business, a few businesses at once. */
-export async function handleInboundBatch(deps: NotifierDeps, jobs: EventJob[]) {
+/**
+ * A batch of message.received jobs (one event each, or a webhook batch's events): one transaction
+ * per business and INBOUND_BATCH messages, a few businesses at once.
+ */
+export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob)[]) {
   const byBusiness = new Map<string, number[]>();
-  for (const j of jobs) byBusiness.set(j.business_id, [...(byBusiness.get(j.business_id) ?? []), j.event_id]);
+  for (const j of jobs) {
+    const ids = byBusiness.get(j.business_id) ?? [];
+    if ('event_ids' in j) ids.push(...j.event_ids);
+    else ids.push(j.event_id);
+    byBusiness.set(j.business_id, ids);
+  }
   const work = [...byBusiness];
   const failures: unknown[] = [];
   await Promise.all(Array.from({ length: Math.min(BUSINESSES_AT_ONCE, work.length) }, async () => {
     for (let next = work.shift(); next; next = work.shift()) {
+      const [businessId, ids] = next;
       // One business failing does not hold back the others; the batch is retried whole (idempotent).
-      await readBatch(deps, next[0], next[1]).catch((err) => { failures.push(err); });
+      for (let at = 0; at < ids.length; at += INBOUND_BATCH) {
+        const ok = await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH)).then(() => true, (err) => { failures.push(err); return false; });
+        if (!ok) break;
+      }
     }
   }));
   if (failures.length) throw failures[0];
