@@ -51,9 +51,10 @@ function session(config: Config, user: any, business: any) {
 
 /** `address` is the client's (req.ip): sign-ups are limited per address and per email. */
 export async function registerBusiness(db: Database, config: Config, input: RegisterInput, address: string) {
+  // A request refused for its content does no work and is not counted.
+  if (input.timezone) checkTimezone(input.timezone);
   await countAttempt(db, addressKey(address), 'register', config.registrationsPerAddress, REGISTER_WINDOW_SECONDS);
   await countAttempt(db, `email:${input.email.trim().toLowerCase()}`, 'register', REGISTRATIONS_PER_EMAIL, REGISTER_WINDOW_SECONDS);
-  if (input.timezone) checkTimezone(input.timezone);
   const businessId = randomUUID();
   return withTenant(db, businessId, async (tx) => {
     const b = await tx.query(

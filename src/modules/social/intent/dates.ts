@@ -83,10 +83,18 @@ function result(day: { year: number; month: number; day: number }, hour: number 
 
 // ---- time zones (Intl only: no zone data of our own) ----
 
+// Making a DateTimeFormat costs far more than using one: one per zone, kept.
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
 function localParts(at: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23',
-  }).formatToParts(at);
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23',
+    });
+    if (zoneFormats.size < 1000) zoneFormats.set(timeZone, format); // zones are the businesses' settings: few
+  }
+  const parts = format.formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute') };
 }
