@@ -22,8 +22,12 @@ import type { InboundGroup, InboundMessage } from './parsers/index.js';
 /** How long a route or a channel is reused before it is read again. */
 export const CACHE_MS = 5_000;
 const CACHE_ENTRIES = 10_000;
-/** Transactions in flight at most on a server (PGlite: one). */
-const INGEST_LANES = 4;
+/**
+ * Transactions in flight at most on a server (PGlite: one). Fewer lanes make larger batches: on
+ * the 2-core bench machine, --role=api took 4,000 webhooks/s with 1 lane, 3,900-4,350 with 2,
+ * 3,400 with 4 and 1,600 with 8; with the background running, 2 did best (1,600 against 1,350-1,450).
+ */
+const INGEST_LANES = 2;
 /** Messages written by one transaction at most. */
 const BATCH_MESSAGES = 500;
 
