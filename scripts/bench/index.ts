@@ -19,9 +19,9 @@ if (!sections.length) {
 const targets: Target[] = [{ kind: 'pglite', label: 'PGlite' }];
 const url = process.env.BENCH_DATABASE_URL;
 if (url) targets.push({ kind: 'postgres', url, label: 'PostgreSQL' });
+else console.log('(set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to measure on PostgreSQL too)');
 // BENCH_ONLY=pglite|postgres: one database only (to look into one figure).
 if (process.env.BENCH_ONLY) targets.splice(0, targets.length, ...targets.filter((t) => t.kind === process.env.BENCH_ONLY));
-else console.log('(set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to measure on PostgreSQL too)');
 
 const results: (Row & { db: string; section: string })[] = [];
 for (const target of targets) {
