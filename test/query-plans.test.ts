@@ -170,7 +170,7 @@ test('the hot statements find their rows by an index, analysed or not', async ()
   assert.deepEqual(await explainAll(distinct, { byBusiness: false }), [], 'analysed');
 });
 
-// The webhook's batches are stored by receive_messages() (migration 0013), whose statements are
+// The webhook's batches are stored by receive_messages() (migration 0010), whose statements are
 // planned inside the function, once, with generic plans: what they read is counted instead.
 test('storing a batch of webhooks reads each row by its key, not the business\'s history', async () => {
   // A business of the stored history: 50 customers, each with a conversation of 10 messages.

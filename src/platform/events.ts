@@ -31,7 +31,7 @@ export interface EventJob {
 
 /**
  * Several events of one type and business in one job: the webhook's group commit queues one per
- * business and batch it stores (receive_messages(), migration 0013), not one per message.
+ * business and batch it stores (receive_messages(), migration 0010), not one per message.
  */
 export interface EventsJob {
   business_id: string;
