@@ -134,8 +134,8 @@ test('a job holding more messages than one read is read whole, in order, a read 
   // Ravi orders, chats for more than one read's worth, then confirms: the confirmation is read in a
   // later read than the order, and still finds it pending.
   const texts = ['I want 2 chocolate cakes', ...Array.from({ length: INBOUND_BATCH }, (_, i) => `thanks ${i}`), 'yes'];
-  for (let i = 0; i < texts.length; i += 20) await Promise.all(texts.slice(i, i + 20).map((text, k) => s.say(ravi.mobile, text).then(() => k)));
-  // (sent 20 at a time: their order within a group is the order they were stored in)
+  // Sent 20 at a time: within a group, the order they were stored in is their order.
+  for (let i = 0; i < texts.length; i += 20) await Promise.all(texts.slice(i, i + 20).map((text) => s.say(ravi.mobile, text)));
   const events = (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ id: number }>(
     `SELECT id FROM events WHERE type = 'message.received' ORDER BY id`))).rows.map((e) => e.id);
   assert.equal(events.length, texts.length);

@@ -24,9 +24,10 @@ import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
 /**
- * Messages read in one transaction, and jobs the worker fetches at once (a webhook batch's job
- * holds several messages; a fetch may so hold more, read INBOUND_BATCH at a time): a batch costs about twenty statements whatever its size, so
- * larger batches cost less per message; it bounds how long a transaction runs. The rows a webhook
+ * Jobs the worker fetches at once, and messages read in one transaction (a webhook batch's job
+ * holds several messages, so a fetch may hold more: they are read this many at a time). A read
+ * costs about twenty statements whatever its size, so larger reads cost less per message; it
+ * bounds how long a transaction runs. The rows a webhook
  * also writes (conversations) are locked only by the last statements, just before the commit.
  */
 export const INBOUND_BATCH = 200;
@@ -73,14 +74,13 @@ export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | E
   }
   const work = [...byBusiness];
   const failures: unknown[] = [];
+  const readAll = async (businessId: string, ids: number[]) => {
+    for (let at = 0; at < ids.length; at += INBOUND_BATCH) await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));
+  };
   await Promise.all(Array.from({ length: Math.min(BUSINESSES_AT_ONCE, work.length) }, async () => {
     for (let next = work.shift(); next; next = work.shift()) {
-      const [businessId, ids] = next;
       // One business failing does not hold back the others; the batch is retried whole (idempotent).
-      for (let at = 0; at < ids.length; at += INBOUND_BATCH) {
-        const ok = await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH)).then(() => true, (err) => { failures.push(err); return false; });
-        if (!ok) break;
-      }
+      await readAll(...next).catch((err) => { failures.push(err); });
     }
   }));
   if (failures.length) throw failures[0];
