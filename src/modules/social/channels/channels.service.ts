@@ -411,10 +411,12 @@ export interface ChannelWithSecrets {
   version: number;
 }
 
-export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): Promise<ChannelWithSecrets | undefined> {
-  const r = await tx.query(`SELECT * FROM social_channels WHERE id = $1`, [id]);
-  const row = r.rows[0];
-  if (!row) return undefined;
+/** The columns channelWithSecrets() reads, for a query that selects a channel (aliased `alias`) with other rows. */
+export const channelColumns = (alias: string) => ['id', 'business_id', 'channel_type', 'phone_number', 'account_id', 'is_active', 'status',
+  'status_reason', 'settings', 'api_key_enc', 'api_secret_enc', 'webhook_secret_enc', 'version'].map((c) => `${alias}.${c}`).join(', ');
+
+/** A channel's row (at least channelColumns()) with its secrets decrypted. */
+export function channelWithSecrets(key: Buffer, row: Record<string, any>): ChannelWithSecrets {
   const dec = (f: SecretField) => (row[`${f}_enc`] ? decryptSecret(key, row[`${f}_enc`], ctxFor(row.id, f)) : null);
   return {
     id: row.id, business_id: row.business_id, channel_type: row.channel_type, phone_number: row.phone_number,
@@ -422,6 +424,11 @@ export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): P
     api_key: dec('api_key'), api_secret: dec('api_secret'), webhook_secret: dec('webhook_secret'),
     version: Number(row.version),
   };
+}
+
+export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): Promise<ChannelWithSecrets | undefined> {
+  const row = (await tx.query(`SELECT ${channelColumns('c')} FROM social_channels c WHERE c.id = $1`, [id])).rows[0];
+  return row ? channelWithSecrets(key, row) : undefined;
 }
 
 /** Why nothing may be sent on this channel now (disabled, incomplete, needs attention), if so. */

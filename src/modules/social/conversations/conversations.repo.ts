@@ -18,16 +18,23 @@ export async function openConversation(tx: Tx, c: { business_id: string; channel
   return r.rows[0];
 }
 
-/** A new message in a conversation: the latest becomes its last; an inbound one is unread and opens the window. */
-export async function noteMessage(tx: Tx, conversationId: string, messageId: string) {
-  await tx.query(
-    `UPDATE conversations v SET
+/**
+ * The UPDATE that files a message in a conversation: the latest becomes its last; an inbound one is
+ * unread and opens the window. `m` is a row source with the message's id, created_at and
+ * direction, `where` picks the conversation `v` and the message `m` (a statement that has just
+ * written the message passes its RETURNING rows: the new row is not visible to the statement itself).
+ */
+export const noteMessageSql = (from: string, where: string) => `UPDATE conversations v SET
        last_message_id = CASE WHEN m.created_at >= coalesce(v.last_message_at, '-infinity') THEN m.id ELSE v.last_message_id END,
        last_message_at = greatest(v.last_message_at, m.created_at),
        unread = v.unread + CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END,
        last_inbound_at = CASE WHEN m.direction = 'inbound' THEN greatest(v.last_inbound_at, m.created_at) ELSE v.last_inbound_at END,
        updated_at = now()
-     FROM social_messages m WHERE v.id = $1 AND m.id = $2`, [conversationId, messageId]);
+     FROM ${from} WHERE ${where}`;
+
+/** A new message in a conversation (see noteMessageSql). */
+export async function noteMessage(tx: Tx, conversationId: string, messageId: string) {
+  await tx.query(noteMessageSql('social_messages m', 'v.id = $1 AND m.id = $2'), [conversationId, messageId]);
 }
 
 /**

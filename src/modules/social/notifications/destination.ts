@@ -8,13 +8,14 @@
 //   3. else nowhere.
 import type { Tx } from '../../../platform/tenancy.js';
 import { openConversation } from '../conversations/conversations.repo.js';
-import type { ChannelType } from '../providers/provider.js';
+import { channelColumns } from '../channels/channels.service.js';
 import { replyWindow } from '../conversations/window.js';
 
 export type DestinationReason = 'last_used_channel' | 'whatsapp_last_used' | 'whatsapp_default' | 'whatsapp_oldest_real' | 'whatsapp_sandbox';
 
 export interface Destination {
-  channel: { id: string; channel_type: ChannelType; settings: Record<string, any> };
+  /** The channel's row (channelColumns(): its secrets still encrypted). */
+  channel: Record<string, any>;
   to: string;
   conversation_id: string;
   reason: DestinationReason;
@@ -28,21 +29,19 @@ const SENDABLE = `ch.is_active AND ch.status = 'active'`;
 
 export async function notificationDestination(tx: Tx, businessId: string, customer: { id: string; mobile: string | null }): Promise<Destination | { skip: string }> {
   const last = (await tx.query(
-    `SELECT v.id, v.address, v.last_inbound_at, ch.id AS channel_id, ch.channel_type, ch.settings
+    `SELECT v.id AS conversation_id, v.address, v.last_inbound_at, ${channelColumns('ch')}
      FROM conversations v JOIN social_channels ch ON ch.id = v.channel_id
      WHERE v.customer_id = $1 AND v.last_inbound_at IS NOT NULL AND ${SENDABLE}
      ORDER BY v.last_inbound_at DESC, v.id LIMIT 1`, [customer.id])).rows[0];
   if (last && replyWindow(last.channel_type, last.last_inbound_at).open) {
-    return {
-      channel: { id: last.channel_id, channel_type: last.channel_type, settings: last.settings }, to: last.address,
-      conversation_id: last.id, reason: 'last_used_channel', in_window: true,
-    };
+    const { conversation_id, address, last_inbound_at, ...channel } = last;
+    return { channel, to: address, conversation_id, reason: 'last_used_channel', in_window: true };
   }
   if (!customer.mobile) return { skip: 'the customer has no mobile and no open conversation' };
 
   // The WhatsApp channel, in the order above.
   const wa = (await tx.query(
-    `SELECT ch.id, ch.channel_type, ch.settings, lastused.at AS last_used_at,
+    `SELECT ${channelColumns('ch')}, lastused.at AS last_used_at,
        coalesce(ch.settings->>'provider', 'meta') = 'sandbox' AS sandbox, coalesce((ch.settings->>'default') = 'true', false) AS is_default
      FROM social_channels ch
      LEFT JOIN LATERAL (SELECT max(v.last_inbound_at) AS at FROM conversations v WHERE v.channel_id = ch.id AND v.customer_id = $1) lastused ON true
@@ -53,8 +52,9 @@ export async function notificationDestination(tx: Tx, businessId: string, custom
   if (!wa) return { skip: 'no active WhatsApp channel' };
   const reason: DestinationReason = wa.last_used_at ? 'whatsapp_last_used' : wa.is_default ? 'whatsapp_default' : wa.sandbox ? 'whatsapp_sandbox' : 'whatsapp_oldest_real';
   const conversation = await openConversation(tx, { business_id: businessId, channel_id: wa.id, address: customer.mobile, customer_id: customer.id });
+  const { last_used_at, sandbox, is_default, ...channel } = wa;
   return {
-    channel: { id: wa.id, channel_type: 'whatsapp', settings: wa.settings }, to: customer.mobile, conversation_id: conversation.id,
+    channel, to: customer.mobile, conversation_id: conversation.id,
     reason, in_window: replyWindow('whatsapp', conversation.last_inbound_at).open,
   };
 }

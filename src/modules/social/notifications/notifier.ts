@@ -7,15 +7,15 @@
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
-import { withTenant, type Tx } from '../../../platform/tenancy.js';
+import { literal } from '../../../platform/db.js';
+import { tenantScript, withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
-import { loadChannelWithSecrets, markNeedsAttention, whyNotSending } from '../channels/channels.service.js';
-import { templateBody } from '../templates/templates.service.js';
-import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
+import { channelWithSecrets, loadChannelWithSecrets, markNeedsAttention, whyNotSending, type ChannelWithSecrets } from '../channels/channels.service.js';
+import { defaultTemplate, formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, DEFAULT_TIMEOUT_MS, providerNameFor, type SendResult } from '../providers/provider.js';
 import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
-import { noteMessage } from '../conversations/conversations.repo.js';
+import { noteMessageSql } from '../conversations/conversations.repo.js';
 import { notificationDestination } from './destination.js';
 import { bookSlot, BOOKING_HORIZON_MS, localPace } from './pace.js';
 
@@ -57,9 +57,21 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
   }
 }
 
-/** Renders and stores the message for one event; returns the message id to send, if any. */
-async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<string | undefined> {
-  const ev = (await tx.query(`SELECT type, payload FROM events WHERE id = $1`, [job.event_id])).rows[0];
+/**
+ * Renders and stores the message for one event, leased to this sender when it is new; returns it
+ * claimed (see claim()), or the id of a message stored before and still pending, or nothing.
+ */
+async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claimed | string | undefined> {
+  // The event with everything it is rendered from (its customer, the business, the business's own
+  // wording of the event's template) in one statement: the notifier's round trips are its cost.
+  const ev = (await tx.query(
+    `SELECT e.type, e.payload, b.name AS business_name, b.currency, b.locale AS business_locale,
+       c.id AS customer_id, c.name AS customer_name, c.mobile, c.locale AS customer_locale, c.whatsapp_opt_in,
+       (SELECT jsonb_object_agg(t.locale, t.body) FROM message_templates t WHERE t.event = e.type) AS overrides
+     FROM events e JOIN businesses b ON b.id = app_business_id()
+       -- By its key, whatever the planner knows of the table (LIMIT 1: one lookup per event).
+       LEFT JOIN LATERAL (SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM customers c WHERE c.id = (e.payload->>'customer_id')::uuid LIMIT 1) c ON true
+     WHERE e.id = $1`, [job.event_id])).rows[0];
   if (!ev) return undefined;
   const type = ev.type as EventType;
   const p = ev.payload;
@@ -67,22 +79,20 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   if (!ref || !p.customer_id) return undefined;
   const skip = (reason: string) => { deps.log.info({ event_id: job.event_id, type, reason }, 'notification skipped'); return undefined; };
 
-  const customer = (await tx.query(`SELECT id, name, mobile, locale, whatsapp_opt_in FROM customers WHERE id = $1`, [p.customer_id])).rows[0];
-  if (!customer) return skip('no such customer');
-  if (!customer.whatsapp_opt_in) return skip('customer opted out');
+  if (!ev.customer_id) return skip('no such customer');
+  const customer = { id: ev.customer_id as string, name: ev.customer_name as string, mobile: ev.mobile as string | null };
+  if (!ev.whatsapp_opt_in) return skip('customer opted out');
   const dest = await notificationDestination(tx, job.business_id, customer);
   if ('skip' in dest) return skip(dest.skip);
   const { channel } = dest;
-  const channelId = channel.id;
   const on = channel.settings?.notifications?.[type] ?? !DEFAULT_OFF.has(type);
   if (!on) return skip('switched off for this channel');
 
-  const business = (await tx.query(`SELECT name, currency, locale FROM businesses WHERE id = app_business_id()`)).rows[0];
-  const locale = pickLocale(customer.locale, business.locale);
-  const money = (v: string | undefined) => (v === undefined ? undefined : formatMoney(v, business.currency, business.locale));
+  const locale = pickLocale(ev.customer_locale, ev.business_locale);
+  const money = (v: string | undefined) => (v === undefined ? undefined : formatMoney(v, ev.currency, ev.business_locale));
   const vars: Record<string, string | undefined> = {
     customerName: customer.name,
-    businessName: business.name,
+    businessName: ev.business_name,
     invoiceNo: p.invoice_no,
     total: money(p.total),
     orderNo: p.order_no,
@@ -91,7 +101,8 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
     stepName: p.step_name,
   };
   if (!vars.invoiceNo && p.sale_id) vars.invoiceNo = (await tx.query(`SELECT invoice_no FROM sales WHERE id = $1`, [p.sale_id])).rows[0]?.invoice_no;
-  const text = renderTemplate(await templateBody(tx, type as TemplateEvent, locale), vars);
+  // The business's override, else the default (templates.service's rule).
+  const text = renderTemplate(ev.overrides?.[locale] ?? defaultTemplate(type as TemplateEvent, locale), vars);
   // WhatsApp's customer-service window: within 24 hours of the customer's last message any text may
   // be sent; outside it only an approved template. A mapped template is used outside the window
   // (and kept in metadata, so a text refused with 131047 can fall back to it).
@@ -101,14 +112,15 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<strin
   const template = inWindow ? null : mappedTemplate;
 
   const stored = await recordOutbound(tx, {
-    business_id: job.business_id, channel_id: channelId, conversation_id: dest.conversation_id, to_number: dest.to, message_text: text,
+    business_id: job.business_id, channel_id: channel.id, conversation_id: dest.conversation_id, to_number: dest.to, message_text: text,
     message_type: template ? 'template' : 'text', customer_id: customer.id, reference_type: ref[0], reference_id: ref[1],
     event_type: type, template_name: template?.name ?? null,
     metadata: {
       event_id: job.event_id, locale, in_window: inWindow, route: { reason: dest.reason, channel_type: channel.channel_type },
       ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}),
     },
-  });
+  }, { lease: true });
+  if (stored.leased) return booked(tx, deps, job.business_id, stored.leased, channelWithSecrets(deps.config.secretsKey, channel));
   // Recorded before: only a message still pending (its send was cut off) is worth another try.
   return stored.status === 'pending' ? stored.id : undefined;
 }
@@ -125,23 +137,30 @@ export interface OutboundRecord {
   sent_by?: string | null;
 }
 
+/** A message leased to its sender: what the send needs. */
+interface Leased { id: string; channel_id: string; to_number: string; message_text: string; metadata: any; attempts: number }
+
 /**
  * Writes an outbound message `pending`, once per (channel, recipient, event, reference): the unique
  * key decides, so a second writer gets the existing row back (with its status) instead of a copy.
+ * It is filed in its conversation by the same statement. `lease`: a new message is written already
+ * leased to this sender, as claim() would lease it (its attempt counted), saving a second rewrite.
  */
-export async function recordOutbound(tx: Tx, o: OutboundRecord): Promise<{ id: string; status: string; created: boolean }> {
-  const ins = await tx.query<{ id: string }>(
-    `INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
-       customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by)
-     VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, 'outbound', 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-     ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
-     RETURNING id`,
+export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: boolean } = {}): Promise<{ id: string; status: string; created: boolean; leased?: Leased }> {
+  const ins = await tx.query<Leased>(
+    `WITH m AS (
+       INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
+         customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by, attempts, locked_until)
+       VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, 'outbound', 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+         CASE WHEN $15 THEN 1 ELSE 0 END, CASE WHEN $15 THEN now() + make_interval(secs => $16) END)
+       ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
+       RETURNING id, created_at, direction, channel_id, to_number, message_text, metadata, attempts, conversation_id),
+     filed AS (${noteMessageSql('m', 'v.id = m.conversation_id')})
+     SELECT id, channel_id, to_number, message_text, metadata, attempts FROM m`,
     [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
-      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null]);
-  if (ins.rows[0]) {
-    if (o.conversation_id) await noteMessage(tx, o.conversation_id, ins.rows[0].id);
-    return { id: ins.rows[0].id, status: 'pending', created: true };
-  }
+      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null, opts.lease ?? false, LEASE_SECONDS]);
+  const row = ins.rows[0];
+  if (row) return { id: row.id, status: 'pending', created: true, ...(opts.lease ? { leased: row } : {}) };
   const existing = (await tx.query<{ id: string; status: string }>(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
        AND event_type = $3 AND reference_id = $4`, [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];
@@ -166,8 +185,8 @@ export async function queueSend(tx: Tx, businessId: string, messageId: string, d
 export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<void> {
   // The message is written, claimed and its slot booked in one transaction (one commit, not two).
   const claimed = await withTenant(deps.db, job.business_id, async (tx) => {
-    const messageId = await prepare(tx, deps, job);
-    return messageId ? claim(tx, deps, job.business_id, messageId) : undefined;
+    const prepared = await prepare(tx, deps, job);
+    return typeof prepared === 'string' ? claim(tx, deps, job.business_id, prepared) : prepared;
   });
   if (claimed) await sendClaimed(deps, job.business_id, claimed);
 }
@@ -221,11 +240,12 @@ export async function deliver(deps: NotifierDeps, businessId: string, messageId:
   if (claimed) await sendClaimed(deps, businessId, claimed);
 }
 
-type Claimed = NonNullable<Awaited<ReturnType<typeof claim>>>;
+/** A message leased to this sender, its channel, and the slot booked for it (0: send at once or not at all). */
+interface Claimed { m: Leased; channel: ChannelWithSecrets | undefined; slotAt: number }
 
 /** Leases a pending message to this sender and books its slot; undefined: not this sender's to send now. */
-async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: string) {
-  const m = (await tx.query(
+async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: string): Promise<Claimed | undefined> {
+  const m = (await tx.query<Leased>(
     `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
      WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
      RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
@@ -238,7 +258,11 @@ async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: 
     if (held) await queueSend(tx, businessId, messageId, Number(held.ms) + 250);
     return undefined;
   }
-  const channel = await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id);
+  return booked(tx, deps, businessId, m, await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id));
+}
+
+/** A leased message's slot under its channel's rate cap, booked last in the transaction. */
+async function booked(tx: Tx, deps: NotifierDeps, businessId: string, m: Leased, channel: ChannelWithSecrets | undefined): Promise<Claimed | undefined> {
   if (!channel || !channel.is_active || channel.status !== 'active') return { m, channel, slotAt: 0 };
   // One process owns a PGlite database: it paces its sends in memory (LocalPace), exactly.
   if (deps.db.kind === 'pglite') return { m, channel, slotAt: 0 };
@@ -289,17 +313,38 @@ export function scrubbedProviderMessage(message: string, secrets: (string | null
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
+const SENT = `status = 'sent', sent_at = now(), locked_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()`;
+
+/**
+ * A sent message: `sent`, with the provider's id, in one round trip (the commonest outcome of every
+ * send: one script, not a transaction's four). Delivery statuses that arrived before it was recorded
+ * are applied after, in a second transaction (a status arriving in between finds it sent and
+ * applies itself; statuses only move forward, so the order does not matter).
+ */
+async function recordSent(deps: NotifierDeps, businessId: string, messageId: string, providerMessageId: string) {
+  let waiting: { channel_id: string } | undefined;
+  if (providerMessageId.includes('\0')) {
+    // Not expressible as a literal (and never sent by a provider): the same, with parameters.
+    waiting = await withTenant(deps.db, businessId, async (tx) => (await tx.query(
+      `UPDATE social_messages SET ${SENT}, provider_message_id = $2 WHERE id = $1 AND status = 'pending' RETURNING channel_id`,
+      [messageId, providerMessageId])).rows[0]);
+  } else {
+    const pmid = literal(providerMessageId);
+    [waiting] = await tenantScript<{ channel_id: string }>(deps.db, businessId,
+      `WITH sent AS (UPDATE social_messages SET ${SENT}, provider_message_id = ${pmid}
+         WHERE id = ${literal(messageId)} AND status = 'pending' RETURNING channel_id)
+       SELECT channel_id FROM sent WHERE EXISTS (SELECT 1 FROM social_pending_statuses p WHERE p.channel_id = sent.channel_id AND p.provider_message_id = ${pmid})`);
+  }
+  if (waiting) await withTenant(deps.db, businessId, (tx) => applyPendingStatuses(tx, waiting!.channel_id, providerMessageId));
+}
+
 async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, provider?: string) {
+  if (result.ok) {
+    await recordSent(deps, businessId, messageId, result.provider_message_id);
+    deps.log.info({ business_id: businessId, message_id: messageId, provider_message_id: result.provider_message_id }, 'notification sent');
+    return;
+  }
   await withTenant(deps.db, businessId, async (tx) => {
-    if (result.ok) {
-      const r = await tx.query(
-        `UPDATE social_messages SET status = 'sent', provider_message_id = $2, sent_at = now(), locked_until = NULL,
-           error_code = NULL, error_message = NULL, updated_at = now()
-         WHERE id = $1 AND status = 'pending' RETURNING channel_id`, [messageId, result.provider_message_id]);
-      if (r.rows[0]) await applyPendingStatuses(tx, r.rows[0].channel_id, result.provider_message_id);
-      deps.log.info({ business_id: businessId, message_id: messageId, provider_message_id: result.provider_message_id }, 'notification sent');
-      return;
-    }
     if (result.kind === 'window') {
       // Outside the 24-hour window: send the mapped approved template instead, if there is one.
       const fell = await tx.query(
