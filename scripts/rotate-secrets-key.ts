@@ -47,7 +47,7 @@ if (newKey.equals(config.secretsKey)) {
 const pending = config.secretsKeyFile ? `${config.secretsKeyFile}.new` : undefined;
 if (pending) writeFileSync(pending, newKey.toString('hex') + '\n', { mode: 0o600 });
 
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata'), preparedStatements: config.databasePreparedStatements });
 try {
   await migrate(db, (line) => console.log(line)); // as `npm start` would: the tables are those this version knows
   const report = await rotateSecretsKey(db, config.secretsKey, newKey, (line) => console.log(line));

@@ -12,6 +12,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Prepare hot statements on each PostgreSQL connection (off for PgBouncer before 1.21 in transaction mode). */
+  databasePreparedStatements: boolean;
   jwtSecret: Buffer;
   /** The secret before the last rotation: its tokens are still accepted until they expire. */
   jwtPreviousSecret: Buffer | undefined;
@@ -97,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(str('DATA_DIR', './data'));
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  const preparedStatements = str('DATABASE_PREPARED_STATEMENTS', 'true').toLowerCase();
+  if (!['true', 'false'].includes(preparedStatements)) problems.push(`DATABASE_PREPARED_STATEMENTS must be true or false (got "${env.DATABASE_PREPARED_STATEMENTS}")`);
 
   const urls: Record<string, string> = {
     PUBLIC_BASE_URL: str('PUBLIC_BASE_URL', `http://${host}:${port}`),
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     dataDir,
     databaseUrl,
+    databasePreparedStatements: preparedStatements === 'true',
     jwtSecret: jwtSecret ?? keyFile(dataDir, 'jwt-secret'),
     jwtPreviousSecret,
     secretsKey: secretsKey ?? keyFile(dataDir, 'secrets-key'),

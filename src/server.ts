@@ -27,7 +27,7 @@ async function main() {
     throw err;
   }
   const role = parseRole(process.argv.slice(2));
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata'), preparedStatements: config.databasePreparedStatements });
   const app = await buildApp({ config, db });
   const applied = await migrate(db, (m) => app.log.info(m));
   app.log.info({ database: db.kind, applied: applied.length, role }, 'database ready');

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type App } from '../src/app.js';
-import type { Database, TxHandle } from '../src/platform/db.js';
+import { isPrepared, literal, prepared, type Database, type QueryResult, type TxHandle } from '../src/platform/db.js';
 import { withTenant } from '../src/platform/tenancy.js';
 import { startRuntime, type Runtime } from '../src/runtime.js';
 import { eventually, onPostgres, silentLog, testConfig, testDatabase } from './helpers/app.js';
@@ -101,15 +101,39 @@ function wholeScans(plan: any, opts: { byBusiness: boolean }, underLimit = false
   return found;
 }
 
+let preparedCount = 0;
+
+/**
+ * The plan a connection keeps for a prepared hot statement (db.ts prepared()) when PostgreSQL
+ * settles on its generic plan: made without the parameters' values, so it must find its rows by
+ * an index for any of them.
+ */
+async function genericPlan(s: Recorded): Promise<QueryResult<any>> {
+  const name = `plans_generic_${++preparedCount}`;
+  // Each recorded parameter in the text form the driver sent (an array would need PostgreSQL's array syntax: none is one).
+  const text = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const args = s.params.map((v) => (v === null || v === undefined ? 'NULL' : literal(text(v))));
+  return withTenant(db, s.businessId, async (tx) => {
+    await tx.query(`PREPARE ${name} AS ${s.sql}`);
+    await tx.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+    const r = await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${args.length ? `(${args.join(', ')})` : ''}`);
+    await tx.query(`DEALLOCATE ${name}`);
+    return r;
+  });
+}
+
 async function explainAll(statements: Recorded[], opts = { byBusiness: true }) {
   const bad: string[] = [];
   for (const s of statements) {
-    const r = await withTenant(db, s.businessId, (tx) => tx.query(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params));
-    const raw = Object.values(r.rows[0])[0];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan;
-    const scans = wholeScans(plan, opts);
-    if (scans.length && process.env.DEBUG_PLANS) console.log(JSON.stringify(plan, null, 1));
-    if (scans.length) bad.push(`${scans.join(', ')} by: ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+    const plans: [string, QueryResult<any>][] = [['', await withTenant(db, s.businessId, (tx) => tx.query(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params))]];
+    if (isPrepared(s.sql)) plans.push(['generic plan: ', await genericPlan(s)]);
+    for (const [kind, r] of plans) {
+      const raw = Object.values(r.rows[0])[0];
+      const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan;
+      const scans = wholeScans(plan, opts);
+      if (scans.length && process.env.DEBUG_PLANS) console.log(JSON.stringify(plan, null, 1));
+      if (scans.length) bad.push(`${kind}${scans.join(', ')} by: ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
   }
   return bad;
 }
@@ -158,11 +182,15 @@ test('the hot statements find their rows by an index, analysed or not', async ()
   const hot = log.filter((s) => !s.sql.includes('pgboss.') && HISTORY_TABLES.some((t) => s.sql.includes(t)));
   const distinct = [...new Map(hot.map((s) => [s.sql, s])).values()];
   assert.ok(distinct.length >= 15, `only ${distinct.length} statements recorded`);
+  assert.ok(distinct.filter((s) => isPrepared(s.sql)).length >= 4, 'the notifier\'s prepared statements recorded (their generic plans are checked too)');
 
   if (process.env.DEBUG_PLANS) for (const s of distinct) console.log(s.sql.replace(/\s+/g, ' ').slice(0, 150));
   // The check itself sees a statement that reads the log whole.
   const whole = { sql: `SELECT id FROM social_messages WHERE message_text = $1`, params: ['hello'], businessId: biz.business.id };
   assert.equal((await explainAll([whole])).length, 1);
+  // ...and a prepared statement whose plan is by key only once its parameters are known.
+  const onlyCustom = { sql: prepared(`SELECT id FROM social_messages WHERE CASE WHEN $1::boolean THEN id = $2::uuid ELSE false END`), params: [true, randomUUID()], businessId: biz.business.id };
+  assert.deepEqual((await explainAll([onlyCustom])).map((b) => b.startsWith('generic plan: ')), [true]);
   assert.deepEqual(await explainAll(distinct), [], 'never analysed');
   // With statistics the planner knows each business's share: reading a small one by the
   // business is its informed choice there; reading a table whole is still not.

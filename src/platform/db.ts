@@ -53,6 +53,32 @@ export interface Outbox {
 
 const INT8 = 20;
 
+/**
+ * Hot statements, by their text: on PostgreSQL each connection prepares one the first time it runs
+ * it, then binds and executes it, so it is parsed once per connection and planned again only when
+ * PostgreSQL finds its generic plan worse than a custom one. Planning was half the database's time
+ * per notification. Only fixed texts are registered (the set stays small: every connection keeps
+ * each one); test/query-plans.test.ts checks their generic plans. PGlite parses in-process anyway.
+ */
+const PREPARED = new Map<string, string>();
+
+/** Registers a hot statement (see PREPARED) and returns its text, to run as usual. */
+export function prepared(sql: string): string {
+  if (!PREPARED.has(sql)) PREPARED.set(sql, `karigar_${PREPARED.size + 1}`);
+  return sql;
+}
+
+/** Whether this text is a registered hot statement (prepared on PostgreSQL). */
+export function isPrepared(sql: string): boolean {
+  return PREPARED.has(sql);
+}
+
+/** A query for the pg driver: named (prepared per connection) when registered and allowed. */
+function pgQuery(sql: string, params: unknown[], prepare: boolean): pg.QueryConfig {
+  const name = prepare ? PREPARED.get(sql) : undefined;
+  return name ? { name, text: sql, values: params } : { text: sql, values: params };
+}
+
 function lastRows<T>(results: { rows?: unknown[]; fields?: unknown[] }[]): T[] {
   for (let i = results.length - 1; i >= 0; i--) if (results[i].fields?.length) return (results[i].rows ?? []) as T[];
   return [];
@@ -115,9 +141,10 @@ class PGliteDatabase implements Database {
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   outbox?: Outbox;
-  constructor(readonly raw: pg.Pool) {}
+  /** `prepare`: hot statements are prepared per connection (see PREPARED). */
+  constructor(readonly raw: pg.Pool, private readonly prepare = true) {}
 
-  static open(url: string, max = 10): PostgresDatabase {
+  static open(url: string, max = 10, prepare = true): PostgresDatabase {
     const types = {
       getTypeParser: (oid: number, format?: any) =>
         oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
@@ -125,11 +152,11 @@ class PostgresDatabase implements Database {
     const pool = new pg.Pool({ connectionString: url, max, types: types as any });
     // An idle client that loses its server (restart) must not crash the process.
     pool.on('error', () => {});
-    return new PostgresDatabase(pool);
+    return new PostgresDatabase(pool, prepare);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-    const r = await this.raw.query(sql, params as any[]);
+    const r = await this.raw.query(pgQuery(sql, params, this.prepare));
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
 
@@ -156,12 +183,13 @@ class PostgresDatabase implements Database {
   }
 
   transaction<T>(fn: (tx: TxHandle) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    const prepare = this.prepare;
     return this.onClient(async (client) => {
       // One simple-protocol message for BEGIN and the set-up: one round trip instead of several.
       await client.query(opts.setup ? `BEGIN; ${opts.setup}` : 'BEGIN');
       const result = await fn({
         async query<R>(sql: string, params: unknown[] = []) {
-          const r = await client.query(sql, params as any[]);
+          const r = await client.query(pgQuery(sql, params, prepare));
           return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
         },
         async exec(sql: string) {
@@ -189,8 +217,8 @@ class PostgresDatabase implements Database {
   }
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
-  if (opts.databaseUrl) return PostgresDatabase.open(opts.databaseUrl, opts.poolSize);
+export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number; preparedStatements?: boolean }): Promise<Database> {
+  if (opts.databaseUrl) return PostgresDatabase.open(opts.databaseUrl, opts.poolSize, opts.preparedStatements ?? true);
   return PGliteDatabase.open(opts.dataDir);
 }
 

@@ -79,16 +79,18 @@ test('a business number may be any possible number, Meta\'s +1 555 test numbers 
 
 test('config fails fast with every bad key listed', () => {
   try {
-    loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SECRETS_KEY: 'short', META_GRAPH_API_URL: 'ftp://x', DATA_DIR: '/tmp/karigar-cfg-test' });
+    loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SECRETS_KEY: 'short', META_GRAPH_API_URL: 'ftp://x', DATABASE_PREPARED_STATEMENTS: 'maybe', DATA_DIR: '/tmp/karigar-cfg-test' });
     assert.fail('should throw');
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     const text = err.problems.join('\n');
-    for (const key of ['PORT', 'LOG_LEVEL', 'SECRETS_KEY', 'META_GRAPH_API_URL']) assert.match(text, new RegExp(key));
+    for (const key of ['PORT', 'LOG_LEVEL', 'SECRETS_KEY', 'META_GRAPH_API_URL', 'DATABASE_PREPARED_STATEMENTS']) assert.match(text, new RegExp(key));
   }
   const c = loadConfig({ SECRETS_KEY: 'ab'.repeat(32), JWT_SECRET: 'x'.repeat(32), DATA_DIR: '/tmp/karigar-cfg-test' });
   assert.equal(c.port, 3000);
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.publicBaseUrl, 'http://127.0.0.1:3000');
   assert.equal(c.secretsKey.length, 32);
+  assert.equal(c.databasePreparedStatements, true);
+  assert.equal(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'FALSE', DATA_DIR: '/tmp/karigar-cfg-test' }).databasePreparedStatements, false);
 });

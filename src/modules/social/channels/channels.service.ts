@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { can } from '../../../platform/auth.js';
 import { AppError, badRequest, conflict, notFound } from '../../../platform/errors.js';
 import { decryptSecret, encryptSecret } from '../../../platform/secrets.js';
+import { prepared } from '../../../platform/db.js';
 import { withTenant, type Tx } from '../../../platform/tenancy.js';
 import { toPossibleE164 } from '../../../platform/phone.js';
 import { createProvider, missingCredentials, providerNameFor, type CheckResult, type CredentialField, type ProviderName } from '../providers/provider.js';
@@ -426,8 +427,10 @@ export function channelWithSecrets(key: Buffer, row: Record<string, any>): Chann
   };
 }
 
+const CHANNEL_BY_ID = prepared(`SELECT ${channelColumns('c')} FROM social_channels c WHERE c.id = $1`);
+
 export async function loadChannelWithSecrets(tx: Tx, key: Buffer, id: string): Promise<ChannelWithSecrets | undefined> {
-  const row = (await tx.query(`SELECT ${channelColumns('c')} FROM social_channels c WHERE c.id = $1`, [id])).rows[0];
+  const row = (await tx.query(CHANNEL_BY_ID, [id])).rows[0];
   return row ? channelWithSecrets(key, row) : undefined;
 }
 

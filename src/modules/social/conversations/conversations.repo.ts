@@ -1,6 +1,7 @@
 // Filing messages in conversations: the few writes the webhook, the notifier, the ordering step
 // and lead conversion share. No rules here and nothing above it imported, so every sender can
 // use it without a loop back to the conversation service.
+import { prepared } from '../../../platform/db.js';
 import type { Tx } from '../../../platform/tenancy.js';
 
 /**
@@ -8,12 +9,12 @@ import type { Tx } from '../../../platform/tenancy.js';
  * customer yet (a link made by staff is never overwritten). Returns its id and customer.
  */
 export async function openConversation(tx: Tx, c: { business_id: string; channel_id: string; address: string; name?: string | null; customer_id?: string | null }) {
-  const r = await tx.query<{ id: string; customer_id: string | null; lead_id: string | null; last_inbound_at: Date | null }>(
+  const r = await tx.query<{ id: string; customer_id: string | null; lead_id: string | null; last_inbound_at: Date | null }>(prepared(
     `INSERT INTO conversations (business_id, channel_id, address, name, customer_id)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (business_id, channel_id, address) DO UPDATE
        SET name = coalesce(excluded.name, conversations.name), customer_id = coalesce(conversations.customer_id, excluded.customer_id)
-     RETURNING id, customer_id, lead_id, last_inbound_at`,
+     RETURNING id, customer_id, lead_id, last_inbound_at`),
     [c.business_id, c.channel_id, c.address, c.name ?? null, c.customer_id ?? null]);
   return r.rows[0];
 }
@@ -32,9 +33,11 @@ export const noteMessageSql = (from: string, where: string) => `UPDATE conversat
        updated_at = now()
      FROM ${from} WHERE ${where}`;
 
+const NOTE_MESSAGE = prepared(noteMessageSql('social_messages m', 'v.id = $1 AND m.id = $2'));
+
 /** A new message in a conversation (see noteMessageSql). */
 export async function noteMessage(tx: Tx, conversationId: string, messageId: string) {
-  await tx.query(noteMessageSql('social_messages m', 'v.id = $1 AND m.id = $2'), [conversationId, messageId]);
+  await tx.query(NOTE_MESSAGE, [conversationId, messageId]);
 }
 
 /**

@@ -6,6 +6,7 @@
 //      one, and only then a sandbox one (a trial set-up with nothing real). A leftover sandbox
 //      channel never takes notifications from a real number;
 //   3. else nowhere.
+import { prepared } from '../../../platform/db.js';
 import type { Tx } from '../../../platform/tenancy.js';
 import { openConversation } from '../conversations/conversations.repo.js';
 import { channelColumns } from '../channels/channels.service.js';
@@ -27,28 +28,33 @@ export interface Destination {
 // or one whose token the provider refused, sends nothing until the owner fixes it).
 const SENDABLE = `ch.is_active AND ch.status = 'active'`;
 
+/** 1. The conversation the customer last wrote from, on a channel that can send. */
+const LAST_USED_CONVERSATION = prepared(
+  `SELECT v.id AS conversation_id, v.address, v.last_inbound_at, ${channelColumns('ch')}
+   FROM conversations v JOIN social_channels ch ON ch.id = v.channel_id
+   WHERE v.customer_id = $1 AND v.last_inbound_at IS NOT NULL AND ${SENDABLE}
+   ORDER BY v.last_inbound_at DESC, v.id LIMIT 1`);
+
+/** 2. The WhatsApp channel, in the order above. */
+const WHATSAPP_CHANNEL = prepared(
+  `SELECT ${channelColumns('ch')}, lastused.at AS last_used_at,
+     coalesce(ch.settings->>'provider', 'meta') = 'sandbox' AS sandbox, coalesce((ch.settings->>'default') = 'true', false) AS is_default
+   FROM social_channels ch
+   LEFT JOIN LATERAL (SELECT max(v.last_inbound_at) AS at FROM conversations v WHERE v.channel_id = ch.id AND v.customer_id = $1) lastused ON true
+   WHERE ch.channel_type = 'whatsapp' AND ${SENDABLE}
+   ORDER BY lastused.at DESC NULLS LAST, coalesce((ch.settings->>'default') = 'true', false) DESC,
+     (coalesce(ch.settings->>'provider', 'meta') = 'sandbox') ASC, ch.created_at, ch.id
+   LIMIT 1`);
+
 export async function notificationDestination(tx: Tx, businessId: string, customer: { id: string; mobile: string | null }): Promise<Destination | { skip: string }> {
-  const last = (await tx.query(
-    `SELECT v.id AS conversation_id, v.address, v.last_inbound_at, ${channelColumns('ch')}
-     FROM conversations v JOIN social_channels ch ON ch.id = v.channel_id
-     WHERE v.customer_id = $1 AND v.last_inbound_at IS NOT NULL AND ${SENDABLE}
-     ORDER BY v.last_inbound_at DESC, v.id LIMIT 1`, [customer.id])).rows[0];
+  const last = (await tx.query(LAST_USED_CONVERSATION, [customer.id])).rows[0];
   if (last && replyWindow(last.channel_type, last.last_inbound_at).open) {
     const { conversation_id, address, last_inbound_at, ...channel } = last;
     return { channel, to: address, conversation_id, reason: 'last_used_channel', in_window: true };
   }
   if (!customer.mobile) return { skip: 'the customer has no mobile and no open conversation' };
 
-  // The WhatsApp channel, in the order above.
-  const wa = (await tx.query(
-    `SELECT ${channelColumns('ch')}, lastused.at AS last_used_at,
-       coalesce(ch.settings->>'provider', 'meta') = 'sandbox' AS sandbox, coalesce((ch.settings->>'default') = 'true', false) AS is_default
-     FROM social_channels ch
-     LEFT JOIN LATERAL (SELECT max(v.last_inbound_at) AS at FROM conversations v WHERE v.channel_id = ch.id AND v.customer_id = $1) lastused ON true
-     WHERE ch.channel_type = 'whatsapp' AND ${SENDABLE}
-     ORDER BY lastused.at DESC NULLS LAST, coalesce((ch.settings->>'default') = 'true', false) DESC,
-       (coalesce(ch.settings->>'provider', 'meta') = 'sandbox') ASC, ch.created_at, ch.id
-     LIMIT 1`, [customer.id])).rows[0];
+  const wa = (await tx.query(WHATSAPP_CHANNEL, [customer.id])).rows[0];
   if (!wa) return { skip: 'no active WhatsApp channel' };
   const reason: DestinationReason = wa.last_used_at ? 'whatsapp_last_used' : wa.is_default ? 'whatsapp_default' : wa.sandbox ? 'whatsapp_sandbox' : 'whatsapp_oldest_real';
   const conversation = await openConversation(tx, { business_id: businessId, channel_id: wa.id, address: customer.mobile, customer_id: customer.id });

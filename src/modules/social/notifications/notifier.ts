@@ -7,7 +7,7 @@
 import type { Config } from '../../../config.js';
 import type { Database } from '../../../platform/db.js';
 import type { EventJob, EventType } from '../../../platform/events.js';
-import { literal } from '../../../platform/db.js';
+import { literal, prepared } from '../../../platform/db.js';
 import { tenantScript, withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
 import { channelWithSecrets, loadChannelWithSecrets, markNeedsAttention, whyNotSending, type ChannelWithSecrets } from '../channels/channels.service.js';
@@ -58,20 +58,24 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
 }
 
 /**
+ * The event with everything it is rendered from (its customer, the business, the business's own
+ * wording of the event's template) in one statement: the notifier's round trips are its cost.
+ */
+const EVENT_TO_RENDER = prepared(
+  `SELECT e.type, e.payload, b.name AS business_name, b.currency, b.locale AS business_locale,
+     c.id AS customer_id, c.name AS customer_name, c.mobile, c.locale AS customer_locale, c.whatsapp_opt_in,
+     (SELECT jsonb_object_agg(t.locale, t.body) FROM message_templates t WHERE t.event = e.type) AS overrides
+   FROM events e JOIN businesses b ON b.id = app_business_id()
+     -- By its key, whatever the planner knows of the table (LIMIT 1: one lookup per event).
+     LEFT JOIN LATERAL (SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM customers c WHERE c.id = (e.payload->>'customer_id')::uuid LIMIT 1) c ON true
+   WHERE e.id = $1`);
+
+/**
  * Renders and stores the message for one event, leased to this sender when it is new; returns it
  * claimed (see claim()), or the id of a message stored before and still pending, or nothing.
  */
 async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claimed | string | undefined> {
-  // The event with everything it is rendered from (its customer, the business, the business's own
-  // wording of the event's template) in one statement: the notifier's round trips are its cost.
-  const ev = (await tx.query(
-    `SELECT e.type, e.payload, b.name AS business_name, b.currency, b.locale AS business_locale,
-       c.id AS customer_id, c.name AS customer_name, c.mobile, c.locale AS customer_locale, c.whatsapp_opt_in,
-       (SELECT jsonb_object_agg(t.locale, t.body) FROM message_templates t WHERE t.event = e.type) AS overrides
-     FROM events e JOIN businesses b ON b.id = app_business_id()
-       -- By its key, whatever the planner knows of the table (LIMIT 1: one lookup per event).
-       LEFT JOIN LATERAL (SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM customers c WHERE c.id = (e.payload->>'customer_id')::uuid LIMIT 1) c ON true
-     WHERE e.id = $1`, [job.event_id])).rows[0];
+  const ev = (await tx.query(EVENT_TO_RENDER, [job.event_id])).rows[0];
   if (!ev) return undefined;
   const type = ev.type as EventType;
   const p = ev.payload;
@@ -100,7 +104,7 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
     balance: money(p.balance),
     stepName: p.step_name,
   };
-  if (!vars.invoiceNo && p.sale_id) vars.invoiceNo = (await tx.query(`SELECT invoice_no FROM sales WHERE id = $1`, [p.sale_id])).rows[0]?.invoice_no;
+  if (!vars.invoiceNo && p.sale_id) vars.invoiceNo = (await tx.query(prepared(`SELECT invoice_no FROM sales WHERE id = $1`), [p.sale_id])).rows[0]?.invoice_no;
   // The business's override, else the default (templates.service's rule).
   const text = renderTemplate(ev.overrides?.[locale] ?? defaultTemplate(type as TemplateEvent, locale), vars);
   // WhatsApp's customer-service window: within 24 hours of the customer's last message any text may
@@ -140,6 +144,17 @@ export interface OutboundRecord {
 /** A message leased to its sender: what the send needs. */
 interface Leased { id: string; channel_id: string; to_number: string; message_text: string; metadata: any; attempts: number }
 
+const RECORD_OUTBOUND = prepared(
+  `WITH m AS (
+     INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
+       customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by, attempts, locked_until)
+     VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, 'outbound', 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+       CASE WHEN $15 THEN 1 ELSE 0 END, CASE WHEN $15 THEN now() + make_interval(secs => $16) END)
+     ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
+     RETURNING id, created_at, direction, channel_id, to_number, message_text, metadata, attempts, conversation_id),
+   filed AS (${noteMessageSql('m', 'v.id = m.conversation_id')})
+   SELECT id, channel_id, to_number, message_text, metadata, attempts FROM m`);
+
 /**
  * Writes an outbound message `pending`, once per (channel, recipient, event, reference): the unique
  * key decides, so a second writer gets the existing row back (with its status) instead of a copy.
@@ -147,23 +162,14 @@ interface Leased { id: string; channel_id: string; to_number: string; message_te
  * leased to this sender, as claim() would lease it (its attempt counted), saving a second rewrite.
  */
 export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: boolean } = {}): Promise<{ id: string; status: string; created: boolean; leased?: Leased }> {
-  const ins = await tx.query<Leased>(
-    `WITH m AS (
-       INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
-         customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by, attempts, locked_until)
-       VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, 'outbound', 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-         CASE WHEN $15 THEN 1 ELSE 0 END, CASE WHEN $15 THEN now() + make_interval(secs => $16) END)
-       ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
-       RETURNING id, created_at, direction, channel_id, to_number, message_text, metadata, attempts, conversation_id),
-     filed AS (${noteMessageSql('m', 'v.id = m.conversation_id')})
-     SELECT id, channel_id, to_number, message_text, metadata, attempts FROM m`,
+  const ins = await tx.query<Leased>(RECORD_OUTBOUND,
     [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
       o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null, opts.lease ?? false, LEASE_SECONDS]);
   const row = ins.rows[0];
   if (row) return { id: row.id, status: 'pending', created: true, ...(opts.lease ? { leased: row } : {}) };
-  const existing = (await tx.query<{ id: string; status: string }>(
+  const existing = (await tx.query<{ id: string; status: string }>(prepared(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
-       AND event_type = $3 AND reference_id = $4`, [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];
+       AND event_type = $3 AND reference_id = $4`), [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];
   return { ...existing, created: false };
 }
 
@@ -245,10 +251,10 @@ interface Claimed { m: Leased; channel: ChannelWithSecrets | undefined; slotAt: 
 
 /** Leases a pending message to this sender and books its slot; undefined: not this sender's to send now. */
 async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: string): Promise<Claimed | undefined> {
-  const m = (await tx.query<Leased>(
+  const m = (await tx.query<Leased>(prepared(
     `UPDATE social_messages SET attempts = attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
      WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
-     RETURNING id, channel_id, to_number, message_text, metadata, attempts`, [messageId, LEASE_SECONDS])).rows[0];
+     RETURNING id, channel_id, to_number, message_text, metadata, attempts`), [messageId, LEASE_SECONDS])).rows[0];
   if (!m) {
     // Still pending but leased: another sender has it, or had it and died mid-send. Look again
     // when the lease ends, so a message whose sender died is not left behind.

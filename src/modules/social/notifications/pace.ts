@@ -3,6 +3,7 @@
 // database every process shares, so sends of one channel go at least one interval apart whichever
 // process sends them. The pure rule is here (and unit-tested); bookSlot() applies it in one SQL
 // statement.
+import { prepared } from '../../../platform/db.js';
 import type { Tx } from '../../../platform/tenancy.js';
 
 /**
@@ -106,7 +107,7 @@ export async function bookSlot(tx: Tx, businessId: string, channelId: string, ma
   const asked = Date.now();
   // EXCLUDED carries this booking's soonest slot (last_slot_at) and the idle case's next slot; the
   // SET reads the row as it was, RETURNING as it is now.
-  const booked = await tx.query<{ slot_at: number }>(
+  const booked = await tx.query<{ slot_at: number }>(prepared(
     `INSERT INTO channel_send_pace AS p (business_id, channel_id, last_slot_at, next_slot_at)
      SELECT $1, $2, soonest, soonest + make_interval(secs => ($3::float8 + $6::float8) / 1000)
        FROM (SELECT clock_timestamp() + make_interval(secs => $5::float8 / 1000) AS soonest) c
@@ -115,7 +116,7 @@ export async function bookSlot(tx: Tx, businessId: string, channelId: string, ma
            next_slot_at = CASE WHEN p.next_slot_at < EXCLUDED.last_slot_at - interval '1 second' THEN EXCLUDED.next_slot_at
              ELSE greatest(p.next_slot_at, EXCLUDED.last_slot_at) + make_interval(secs => $3::float8 / 1000) END
        WHERE p.next_slot_at <= EXCLUDED.last_slot_at + make_interval(secs => ($4::float8 - $5::float8) / 1000)
-     RETURNING (extract(epoch FROM p.last_slot_at) * 1000)::float8 AS slot_at, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now`,
+     RETURNING (extract(epoch FROM p.last_slot_at) * 1000)::float8 AS slot_at, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now`),
     [businessId, channelId, interval, BOOKING_HORIZON_MS, bookingLead.ms, FIRST_SEND_ALLOWANCE_MS]);
   const row = booked.rows[0] as { slot_at: number; db_now: number } | undefined;
   if (row) {
