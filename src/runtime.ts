@@ -43,9 +43,6 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     // time, first come first served: one background transaction at most waits in that line, so a
     // webhook never waits behind dozens of them.
     const background = withConcurrencyLimit(db, db.kind === 'postgres' ? BACKGROUND_CONNECTIONS : 1);
-    // Loads the HTTP client now: the first fetch of a process is slow, and a first send that arrives
-    // late could crowd the rate cap's second with the sends after it.
-    void fetch('data:text/plain,').catch(() => {});
     const deps = { db: background, config, queue, log };
     // Each listener of LISTENERS, and the queue of sends waiting for a retry.
     // Sends wait for their rate-cap slot inside the job: several fetch loops keep slots filled

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scratchDatabase } from '../../test/helpers/app.js';
 import { startFakeProvider } from '../../test/helpers/fake-provider.js';
-import { fmt, type Row, type Section, type Target } from './types.js';
+import { fmt, startNodeFlags, type Row, type Section, type Target } from './types.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SALES = Number(process.env.BENCH_CRASH_SALES ?? (QUICK ? 120 : 300));
@@ -34,7 +34,7 @@ async function freePort(): Promise<number> {
 
 function startKarigar(env: Record<string, string>): ChildProcess {
   const compiled = join(root, 'dist', 'server.js');
-  const args = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(root, 'src', 'server.ts')];
+  const args = [...startNodeFlags(), ...(existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(root, 'src', 'server.ts')])];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (d) => { if (process.env.BENCH_LOG) process.stderr.write(d); });
   return child;

@@ -21,7 +21,7 @@ import { metaText } from '../../src/modules/social/webhooks/samples.js';
 import { signMeta } from '../../src/modules/social/webhooks/signatures.js';
 import { scratchDatabase } from '../../test/helpers/app.js';
 import { startFakeProvider } from '../../test/helpers/fake-provider.js';
-import { fmt, percentile, type Row, type Section, type Target } from './types.js';
+import { fmt, percentile, startNodeFlags, type Row, type Section, type Target } from './types.js';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? (process.env.BENCH_QUICK ? 3 : 10));
 const CONNECTIONS = 32;
@@ -131,9 +131,7 @@ interface Karigar { url: string; process: ChildProcess; peakRss(): number; stop(
 
 async function startKarigar(env: Record<string, string>, role: 'all' | 'api'): Promise<Karigar> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  // BENCH_NODE_ARGS: extra node flags for the Karigar process (e.g. --cpu-prof to see where time goes).
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/server.js'), ...(role === 'api' ? ['--role=api'] : [])], {
+  const child = spawn(process.execPath, [...startNodeFlags(), join(root, 'dist/server.js'), ...(role === 'api' ? ['--role=api'] : [])], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -1,6 +1,7 @@
 // The shape every bench section shares: a target database, and rows for the one table
 // `npm run bench` prints. A figure means something only beside its reference from the same run,
 // so a row carries both, and the ratio between them.
+import { readFileSync } from 'node:fs';
 
 /** Where a section runs: the embedded PGlite, or a PostgreSQL server (a scratch database on it). */
 export interface Target {
@@ -36,4 +37,14 @@ export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximu
 
 export function percentile(sorted: number[], p: number) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+/**
+ * The node flags `npm start` runs the server with (package.json's start script), then
+ * BENCH_NODE_ARGS (e.g. --cpu-prof): a bench's Karigar process runs as `npm start` would.
+ */
+export function startNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const flags = /node((?: --[\w-]+(?:=\S+)?)*) scripts\/start\.mjs/.exec(pkg.scripts.start)?.[1] ?? '';
+  return [...flags.split(' '), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ')].filter(Boolean);
 }

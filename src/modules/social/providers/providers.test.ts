@@ -157,6 +157,17 @@ describe('meta (WhatsApp Cloud API)', () => {
     assert.deepEqual({ kind: r.kind, code: r.code }, { kind: 'transient', code: 'timeout' });
   });
 
+  test('a redirect is not followed, and an answer over 1 MB is not read whole', async () => {
+    fake.queue({ status: 302, body: '', headers: { location: 'http://127.0.0.1:9/elsewhere' } });
+    const moved = failure(await createProvider('meta', urls).send(whatsapp, { to: '+919876543210', text: 'hi' }));
+    assert.deepEqual({ kind: moved.kind, code: moved.code }, { kind: 'transient', code: 'redirect' });
+    assert.equal(fake.requests.length, 1);
+    fake.queue({ status: 200, body: { messages: [{ id: 'wamid.big' }], padding: 'x'.repeat(1.5 * 1024 * 1024) } });
+    const big = failure(await createProvider('meta', urls).send(whatsapp, { to: '+919876543210', text: 'hi' }));
+    // Accepted, but without a readable id: the message may have gone, so it is not retried.
+    assert.deepEqual({ kind: big.kind, code: big.code }, { kind: 'permanent', code: 'bad_response' });
+  });
+
   test('a 200 without a message id is not retried (the message may have gone)', async () => {
     fake.queue({ status: 200, body: { messaging_product: 'whatsapp' } });
     const r = failure(await createProvider('meta', urls).send(whatsapp, { to: '+919876543210', text: 'hi' }));
