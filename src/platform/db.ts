@@ -3,6 +3,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -93,14 +96,36 @@ export function literal(value: string): string {
   return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
+/**
+ * A new PGlite data directory is created (initdb) by a short-lived child process: initdb grows the
+ * WebAssembly memory to about 750 MB, which a process never gives back, so the service would carry
+ * it until restarted. Opening an existing directory takes about 200 MB.
+ */
+async function createInChildProcess(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const pglite = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(pglite)}); const db = await PGlite.create(${JSON.stringify(dataDir)}); await db.close();`;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the database in ${dataDir} failed (exit code ${code})`))));
+  });
+}
+
 class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   outbox?: Outbox;
   constructor(readonly raw: PGlite) {}
 
   static async open(dataDir: string | undefined): Promise<PGliteDatabase> {
-    // int8 as a JS number and numeric as an exact string, matching the pg driver set-up below.
-    const db = await PGlite.create(dataDir, { parsers: { [INT8]: (v: string) => Number(v) } });
+    if (dataDir) await createInChildProcess(dataDir);
+    const db = await PGlite.create(dataDir, {
+      // int8 as a JS number and numeric as an exact string, matching the pg driver set-up below.
+      parsers: { [INT8]: (v: string) => Number(v) },
+      // PostgreSQL's buffer cache lives in the process's WebAssembly memory, which never shrinks;
+      // the operating system caches the files as well. 32 MB instead of 128: about 100 MB less resident.
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
+    });
     return new PGliteDatabase(db);
   }
 
