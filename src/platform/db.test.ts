@@ -20,7 +20,7 @@ before(async () => {
   scratch = await scratchDatabase(process.env.TEST_DATABASE_URL!);
   const db = await openDatabase({ databaseUrl: scratch.url, poolSize: 1 });
   await migrate(db);
-  // Written as the owner: two businesses, one customer and three customers.
+  // Written as the owner: business A with one customer, B with three (one with A's number).
   await db.query(`INSERT INTO businesses (id, name) VALUES ($1, 'A'), ($2, 'B')`, [A, B]);
   await db.query(`INSERT INTO customers (business_id, name, mobile) VALUES ($1, 'Asha', '+91900000001'),
     ($2, 'Bina', '+91900000001'), ($2, 'Chitra', '+91900000002'), ($2, 'Devi', '+91900000003')`, [A, B]);

@@ -13,11 +13,15 @@ export interface Tx extends Queryable {
   afterCommit(fn: () => void): void;
 }
 
+/** The application role and the business (as a quoted literal), set transaction-locally. */
+function setupScript(businessId: string | null): string {
+  return `SET LOCAL ROLE ${APP_ROLE}` + (businessId ? `; SELECT set_config('app.business_id', ${literal(businessId)}, true)` : '');
+}
+
 async function run<T>(db: Database, businessId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const after: (() => void)[] = [];
-  // Role and business go in the set-up script (the business as a quoted literal), in the same round
-  // trip as BEGIN.
-  const setup = `SET LOCAL ROLE ${APP_ROLE}` + (businessId ? `; SELECT set_config('app.business_id', ${literal(businessId)}, true)` : '');
+  // Role and business go in the set-up script, in the same round trip as BEGIN.
+  const setup = setupScript(businessId);
   const result = await db.transaction(async (handle) => {
     const tx: Tx = {
       db,
@@ -51,5 +55,5 @@ export function withoutTenant<T>(db: Database, fn: (tx: Tx) => Promise<T>): Prom
  * Returns the last statement's rows.
  */
 export function tenantScript<T = any>(db: Database, businessId: string, sql: string): Promise<T[]> {
-  return db.script<T>(`SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('app.business_id', ${literal(businessId)}, true); ${sql}`);
+  return db.script<T>(`${setupScript(businessId)}; ${sql}`);
 }

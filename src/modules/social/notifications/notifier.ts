@@ -11,7 +11,8 @@ import { literal, prepared } from '../../../platform/db.js';
 import { tenantScript, withTenant, type Tx } from '../../../platform/tenancy.js';
 import type { Queue } from '../../../platform/queue.js';
 import { channelWithSecrets, loadChannelWithSecrets, markNeedsAttention, whyNotSending, type ChannelWithSecrets } from '../channels/channels.service.js';
-import { defaultTemplate, formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
+import { templateBody, templateOverridesSql } from '../templates/templates.service.js';
+import { formatMoney, pickLocale, renderTemplate, type TemplateEvent } from '../templates/templates.js';
 import { createProvider, DEFAULT_TIMEOUT_MS, providerNameFor, type SendResult } from '../providers/provider.js';
 import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
@@ -64,7 +65,7 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
 const EVENT_TO_RENDER = prepared(
   `SELECT e.type, e.payload, b.name AS business_name, b.currency, b.locale AS business_locale,
      c.id AS customer_id, c.name AS customer_name, c.mobile, c.locale AS customer_locale, c.whatsapp_opt_in,
-     (SELECT jsonb_object_agg(t.locale, t.body) FROM message_templates t WHERE t.event = e.type) AS overrides
+     ${templateOverridesSql('e.type')} AS overrides
    FROM events e JOIN businesses b ON b.id = app_business_id()
      -- By its key, whatever the planner knows of the table (LIMIT 1: one lookup per event).
      LEFT JOIN LATERAL (SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM customers c WHERE c.id = (e.payload->>'customer_id')::uuid LIMIT 1) c ON true
@@ -105,8 +106,7 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
     stepName: p.step_name,
   };
   if (!vars.invoiceNo && p.sale_id) vars.invoiceNo = (await tx.query(prepared(`SELECT invoice_no FROM sales WHERE id = $1`), [p.sale_id])).rows[0]?.invoice_no;
-  // The business's override, else the default (templates.service's rule).
-  const text = renderTemplate(ev.overrides?.[locale] ?? defaultTemplate(type as TemplateEvent, locale), vars);
+  const text = renderTemplate(templateBody(ev.overrides, type as TemplateEvent, locale), vars);
   // WhatsApp's customer-service window: within 24 hours of the customer's last message any text may
   // be sent; outside it only an approved template. A mapped template is used outside the window
   // (and kept in metadata, so a text refused with 131047 can fall back to it).
@@ -191,8 +191,8 @@ export async function queueSend(tx: Tx, businessId: string, messageId: string, d
 export async function handleEvent(deps: NotifierDeps, job: EventJob): Promise<void> {
   // The message is written, claimed and its slot booked in one transaction (one commit, not two).
   const claimed = await withTenant(deps.db, job.business_id, async (tx) => {
-    const prepared = await prepare(tx, deps, job);
-    return typeof prepared === 'string' ? claim(tx, deps, job.business_id, prepared) : prepared;
+    const ready = await prepare(tx, deps, job);
+    return typeof ready === 'string' ? claim(tx, deps, job.business_id, ready) : ready;
   });
   if (claimed) await sendClaimed(deps, job.business_id, claimed);
 }
@@ -328,20 +328,12 @@ const SENT = `status = 'sent', sent_at = now(), locked_until = NULL, error_code 
  * applies itself; statuses only move forward, so the order does not matter).
  */
 async function recordSent(deps: NotifierDeps, businessId: string, messageId: string, providerMessageId: string) {
-  let waiting: { channel_id: string } | undefined;
-  if (providerMessageId.includes('\0')) {
-    // Not expressible as a literal (and never sent by a provider): the same, with parameters.
-    waiting = await withTenant(deps.db, businessId, async (tx) => (await tx.query(
-      `UPDATE social_messages SET ${SENT}, provider_message_id = $2 WHERE id = $1 AND status = 'pending' RETURNING channel_id`,
-      [messageId, providerMessageId])).rows[0]);
-  } else {
-    const pmid = literal(providerMessageId);
-    [waiting] = await tenantScript<{ channel_id: string }>(deps.db, businessId,
-      `WITH sent AS (UPDATE social_messages SET ${SENT}, provider_message_id = ${pmid}
-         WHERE id = ${literal(messageId)} AND status = 'pending' RETURNING channel_id)
-       SELECT channel_id FROM sent WHERE EXISTS (SELECT 1 FROM social_pending_statuses p WHERE p.channel_id = sent.channel_id AND p.provider_message_id = ${pmid})`);
-  }
-  if (waiting) await withTenant(deps.db, businessId, (tx) => applyPendingStatuses(tx, waiting!.channel_id, providerMessageId));
+  const pmid = literal(providerMessageId);
+  const [waiting] = await tenantScript<{ channel_id: string }>(deps.db, businessId,
+    `WITH sent AS (UPDATE social_messages SET ${SENT}, provider_message_id = ${pmid}
+       WHERE id = ${literal(messageId)} AND status = 'pending' RETURNING channel_id)
+     SELECT channel_id FROM sent WHERE EXISTS (SELECT 1 FROM social_pending_statuses p WHERE p.channel_id = sent.channel_id AND p.provider_message_id = ${pmid})`);
+  if (waiting) await withTenant(deps.db, businessId, (tx) => applyPendingStatuses(tx, waiting.channel_id, providerMessageId));
 }
 
 async function finish(deps: NotifierDeps, businessId: string, messageId: string, result: SendResult, attempts = MAX_ATTEMPTS, provider?: string) {

@@ -62,7 +62,14 @@ async function overrideOf(tx: Tx, event: string, locale: string, forUpdate = fal
   return (await tx.query(`SELECT body, updated_at FROM message_templates WHERE event = $1 AND locale = $2${forUpdate ? ' FOR UPDATE' : ''}`, [event, locale])).rows[0];
 }
 
-/** The body to render for this business: its override, else the default. */
-export async function templateBody(tx: Tx, event: TemplateEvent, locale: TemplateLocale): Promise<string> {
-  return (await overrideOf(tx, event, locale))?.body ?? defaultTemplate(event, locale);
+/**
+ * The business's own wordings of an event, by locale (`{"hi": "…"}`, or null), as an SQL
+ * expression over `event` (an SQL expression): read in the statement that reads what is rendered.
+ */
+export const templateOverridesSql = (event: string) =>
+  `(SELECT jsonb_object_agg(t.locale, t.body) FROM message_templates t WHERE t.event = ${event})`;
+
+/** The body to render for this business: its override (from templateOverridesSql), else the default. */
+export function templateBody(overrides: Record<string, string> | null, event: TemplateEvent, locale: TemplateLocale): string {
+  return overrides?.[locale] ?? defaultTemplate(event, locale);
 }
