@@ -80,8 +80,10 @@ export function verifyToken(token: string, secret: Buffer, now = Date.now()): Pr
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   const [header, body, sig] = parts;
-  const expected = createHmac('sha256', secret).update(`${header}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
+  // Compare the encoded text, not the decoded bytes: base64url decoding ignores the last
+  // character's spare bits, so a byte compare would accept other spellings of the signature.
+  const expected = Buffer.from(createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url'));
+  const given = Buffer.from(sig);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
     const h = JSON.parse(Buffer.from(header, 'base64url').toString());

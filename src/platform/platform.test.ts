@@ -22,6 +22,13 @@ test('a token verifies with its secret, and not when expired, tampered or signed
   const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
   assert.equal(verifyToken(`${none}.${body}.`, secret, now), undefined);
   assert.equal(verifyToken('garbage', secret, now), undefined);
+  // The signature's 43rd character carries 4 bits and 2 spare ones: a spelling that differs only
+  // in the spare bits decodes to the same bytes and must still be refused.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(sig.at(-1)!);
+  const sameBytes = alphabet[last ^ 1];
+  assert.deepEqual(Buffer.from(sig.slice(0, -1) + sameBytes, 'base64url'), Buffer.from(sig, 'base64url'));
+  assert.equal(verifyToken(`${h}.${body}.${sig.slice(0, -1)}${sameBytes}`, secret, now), undefined);
 });
 
 test('passwords are scrypt hashes that verify only the right password', async () => {
