@@ -1,5 +1,6 @@
 // The background half of the service: the durable queue, the outbox hand-off, and (for the
 // worker role) the listeners that deliver events. server.ts and the tests both start it here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.js';
 import { withConcurrencyLimit, type Database } from './platform/db.js';
 import { Queue } from './platform/queue.js';
@@ -7,6 +8,8 @@ import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, LEASE_SECONDS, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
 import { handleInboundBatch, INBOUND_BATCH } from './modules/social/ordering/ordering.service.js';
+import { restAfterBatch } from './modules/social/ordering/give-way.js';
+import { ingestFor } from './modules/social/webhooks/webhooks.ingest.js';
 
 /** Of the pool's 10 connections. */
 const BACKGROUND_CONNECTIONS = 4;
@@ -37,6 +40,7 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     enqueue: async (tx, name, data, o) => { await queue.sendInTx(tx, name, data, o?.startAfter ? { startAfter: o.startAfter } : {}); },
     wake: (listener) => queue.wake(listener),
   };
+  const stopping = new AbortController();
   if (role !== 'api') {
     // The background's share of the database: its handlers hold at most BACKGROUND_CONNECTIONS of
     // the pool, so webhooks and the API always find a connection. PGlite runs one transaction at a
@@ -51,12 +55,20 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     const loops = db.kind === 'pglite' ? 2 : 4;
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: loops });
     // Inbound messages a batch at a time: one transaction per business, set-based (ordering.service).
-    await queue.workBatch('listener.inbound', (jobs) => handleInboundBatch(deps, jobs), { batchSize: INBOUND_BATCH });
+    // Webhooks come first: while they are busy, the inbound step rests after each batch (give-way.ts).
+    const webhooks = ingestFor(db).commit.rate;
+    await queue.workBatch('listener.inbound', async (jobs) => {
+      const started = performance.now();
+      await handleInboundBatch(deps, jobs);
+      const rest = restAfterBatch(performance.now() - started, webhooks.perSecond);
+      if (rest > 0) await sleep(rest, undefined, { signal: stopping.signal }).catch(() => {});
+    }, { batchSize: INBOUND_BATCH });
     await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 8, workers: loops });
   }
   return {
     queue,
     async stop() {
+      stopping.abort(); // a resting inbound step does not hold up the stop
       await queue.stop();
     },
   };

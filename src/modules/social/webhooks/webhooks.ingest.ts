@@ -18,6 +18,7 @@ import { APP_ROLE, withTenant } from '../../../platform/tenancy.js';
 import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
 import { businessCountry } from '../../customers/customers.service.js';
 import type { InboundGroup, InboundMessage } from './parsers/index.js';
+import { PerSecond } from '../ordering/give-way.js';
 
 /** How long a route or a channel is reused before it is read again. */
 export const CACHE_MS = 5_000;
@@ -72,11 +73,14 @@ export class GroupCommit {
   private scheduled = false;
   /** Transactions written so far (the tests check that concurrent requests shared one). */
   batches = 0;
+  /** Requests submitted per second: how busy the webhooks are (the inbound step gives way to them). */
+  readonly rate = new PerSecond();
   constructor(private db: Database, lanes: number) {
     this.lanes = Array.from({ length: lanes }, () => ({ waiting: [], busy: false }));
   }
 
   submit(items: IngestItem[]): Promise<Outcome[]> {
+    this.rate.note();
     return new Promise((resolve, reject) => {
       const first = items[0];
       const lane = this.lanes[first ? laneOf(`${first.c}:${first.address ?? first.pid}`, this.lanes.length) : 0];
