@@ -14,6 +14,7 @@ import type { Database } from './platform/db.js';
 import { frameworkErrors, registerErrorHandling, rejectUnstorableText } from './platform/errors.js';
 import { registerAuth } from './platform/auth.js';
 import { genReqId, loggerOptions, registerObservability } from './platform/observability.js';
+import { waitingJobs } from './platform/queue.js';
 import { pendingMigrations } from './platform/migrations.js';
 import { authRoutes } from './modules/users/users.routes.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
@@ -91,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerObservability(app);
+  registerObservability(app, { waitingJobs: () => waitingJobs(deps.db) });
   registerAuth(app, deps.config.jwtSecret, deps.config.jwtPreviousSecret);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -114,3 +114,18 @@ test('a request that fails inside a shared transaction fails alone: the others i
   assert.deepEqual((await stored(s)).map((m) => m.provider_message_id).sort(), ['good-1', 'good-2']);
   assert.equal(await queued(s), 2);
 });
+
+test('/metrics shows the inbound backlog: each webhook batch waits as one listener.inbound job until a worker takes it', async () => {
+  const s = await shop('Metrics Bakery');
+  const waiting = async () => {
+    const body = (await t.app.inject('/metrics')).body;
+    const m = /^karigar_queue_waiting_jobs\{queue="listener\.inbound"\} (\d+)$/m.exec(body);
+    return m ? Number(m[1]) : 0;
+  };
+  const before = await waiting();
+  // This process runs no worker (--role=api): the jobs wait. One at a time, so each is its own batch.
+  for (const text of ['2 chocolate cakes please', 'haan']) {
+    assert.equal((await postMeta(t.app, metaText(s.pnid, '919822222222', text, { id: newWamid() }), s.secret)).statusCode, 200);
+  }
+  assert.equal(await waiting(), before + 2);
+});

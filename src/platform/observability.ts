@@ -36,7 +36,8 @@ export function genReqId(req: { headers: Record<string, unknown> }): string {
   return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
-export function registerObservability(app: FastifyInstance) {
+/** waitingJobs: the queue's backlog by queue name, read when /metrics is scraped. */
+export function registerObservability(app: FastifyInstance, opts: { waitingJobs?: () => Promise<Map<string, number>> } = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Counter({
@@ -47,6 +48,22 @@ export function registerObservability(app: FastifyInstance) {
     name: 'karigar_http_request_duration_seconds', help: 'HTTP request duration',
     labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
   });
+
+  if (opts.waitingJobs) {
+    const read = opts.waitingJobs;
+    // What the background still has to do: a queue that keeps growing has fallen behind (the inbound
+    // step gives way to busy webhooks on purpose, and catches up once they calm down).
+    new client.Gauge({
+      name: 'karigar_queue_waiting_jobs', help: 'Jobs waiting to be taken, by queue (listener.inbound: batches of inbound messages to read)',
+      labelNames: ['queue'], registers: [registry],
+      async collect() {
+        this.reset();
+        // A database that does not answer leaves the gauge empty: /metrics still answers.
+        const waiting = await read().catch(() => new Map<string, number>());
+        for (const [queue, n] of waiting) this.set({ queue }, n);
+      },
+    });
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

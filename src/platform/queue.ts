@@ -45,6 +45,18 @@ function txAdapter(tx: Queryable): PgBoss.Db {
   return { executeSql: (text: string, values: any[]) => tx.query(text, values) };
 }
 
+/**
+ * Jobs waiting to be taken, by queue (not yet active: created, or failed and waiting to retry). Read
+ * from pg-boss's partial index of waiting jobs, so it costs the same however many completed jobs
+ * are kept. Empty until the queue's schema exists.
+ */
+export async function waitingJobs(db: Database): Promise<Map<string, number>> {
+  const exists = await db.query<{ ok: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`);
+  if (!exists.rows[0]?.ok) return new Map();
+  const r = await db.query<{ name: string; n: number }>(`SELECT name, count(*)::int AS n FROM pgboss.job WHERE state < 'active' GROUP BY name`);
+  return new Map(r.rows.map((x) => [x.name, Number(x.n)]));
+}
+
 export class Queue {
   private workers = new Map<string, string[]>();
   private stopped = false;
