@@ -56,7 +56,7 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: loops });
     // Inbound messages a batch at a time: one transaction per business, set-based (ordering.service).
     // Webhooks come first: while they are busy, the inbound step rests after each batch (give-way.ts).
-    const webhooks = ingestFor(db).commit.rate;
+    const webhooks = ingestFor(db).webhooks;
     await queue.workBatch('listener.inbound', async (jobs) => {
       const started = performance.now();
       await handleInboundBatch(deps, jobs);

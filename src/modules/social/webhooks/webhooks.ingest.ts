@@ -73,14 +73,11 @@ export class GroupCommit {
   private scheduled = false;
   /** Transactions written so far (the tests check that concurrent requests shared one). */
   batches = 0;
-  /** Requests submitted per second: how busy the webhooks are (the inbound step gives way to them). */
-  readonly rate = new PerSecond();
   constructor(private db: Database, lanes: number) {
     this.lanes = Array.from({ length: lanes }, () => ({ waiting: [], busy: false }));
   }
 
   submit(items: IngestItem[]): Promise<Outcome[]> {
-    this.rate.note();
     return new Promise((resolve, reject) => {
       const first = items[0];
       const lane = this.lanes[first ? laneOf(`${first.c}:${first.address ?? first.pid}`, this.lanes.length) : 0];
@@ -143,7 +140,11 @@ function laneOf(key: string, lanes: number): number {
   return Math.abs(h) % lanes;
 }
 
-interface Ingest { routes: TtlCache<Route[]>; channels: TtlCache<CachedChannel>; commit: GroupCommit }
+interface Ingest {
+  routes: TtlCache<Route[]>; channels: TtlCache<CachedChannel>; commit: GroupCommit;
+  /** Webhook requests per second, whatever they hold or however they end: the inbound step gives way to them. */
+  webhooks: PerSecond;
+}
 const perDatabase = new WeakMap<Database, Ingest>();
 
 export function ingestFor(db: Database): Ingest {
@@ -151,7 +152,7 @@ export function ingestFor(db: Database): Ingest {
   if (!i) {
     // PGlite runs one statement at a time: one batch in flight, the next one gathering. On a
     // server, INGEST_LANES of the pool's ten connections: batches grow with the load instead.
-    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : INGEST_LANES) };
+    i = { routes: new TtlCache(), channels: new TtlCache(), commit: new GroupCommit(db, db.kind === 'pglite' ? 1 : INGEST_LANES), webhooks: new PerSecond() };
     perDatabase.set(db, i);
   }
   return i;

@@ -146,6 +146,7 @@ export interface WebhookResult {
 }
 
 export async function receiveWebhook(deps: { db: Database; config: Config }, req: WebhookRequest): Promise<WebhookResult> {
+  ingestFor(deps.db).webhooks.note();
   if (!(WEBHOOK_CHANNEL_TYPES as readonly string[]).includes(req.channelType)) throw notFound(`Webhook for "${req.channelType}"`);
   if (req.channelType === 'telegram' && !req.query.channel_id) {
     throw badRequest('Telegram webhooks need ?channel_id= (set it in the URL given to setWebhook)');
