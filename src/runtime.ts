@@ -8,7 +8,7 @@ import { safeErrorFields } from './platform/errors.js';
 import { LISTENERS } from './platform/events.js';
 import { deliver, handleEvent, LEASE_SECONDS, SEND_QUEUE, type Log } from './modules/social/notifications/notifier.js';
 import { handleInboundBatch, INBOUND_BATCH } from './modules/social/ordering/ordering.service.js';
-import { restAfterBatch } from './modules/social/ordering/give-way.js';
+import { restAfterRead } from './modules/social/ordering/give-way.js';
 import { ingestFor } from './modules/social/webhooks/webhooks.ingest.js';
 
 /** Of the pool's 10 connections. */
@@ -55,14 +55,13 @@ export async function startRuntime(opts: { config: Config; db: Database; log: Lo
     const loops = db.kind === 'pglite' ? 2 : 4;
     await queue.work('listener.social', (job) => handleEvent(deps, job), { batchSize: 8, workers: loops });
     // Inbound messages a batch at a time: one transaction per business, set-based (ordering.service).
-    // Webhooks come first: while they are busy, the inbound step rests after each batch (give-way.ts).
+    // Webhooks come first: while they are busy, the inbound step rests after each read (give-way.ts).
     const webhooks = ingestFor(db).webhooks;
-    await queue.workBatch('listener.inbound', async (jobs) => {
-      const started = performance.now();
-      await handleInboundBatch(deps, jobs);
-      const rest = restAfterBatch(performance.now() - started, webhooks.perSecond);
+    const giveWay = async (readMs: number) => {
+      const rest = restAfterRead(readMs, webhooks.perSecond);
       if (rest > 0) await sleep(rest, undefined, { signal: stopping.signal }).catch(() => {});
-    }, { batchSize: INBOUND_BATCH });
+    };
+    await queue.workBatch('listener.inbound', (jobs) => handleInboundBatch(deps, jobs, giveWay), { batchSize: INBOUND_BATCH });
     await queue.work(SEND_QUEUE, (job) => deliver(deps, job.business_id, job.message_id), { batchSize: 8, workers: loops });
   }
   return {

@@ -64,7 +64,8 @@ const senderOf = (m: { from_number: string | null; from_user_id: string | null }
  * A batch of message.received jobs (one event each, or a webhook batch's events): one transaction
  * per business and INBOUND_BATCH messages, a few businesses at once.
  */
-export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob)[]) {
+/** afterRead: awaited after each read (one transaction) with how long it took (the runtime's give-way). */
+export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob)[], afterRead?: (ms: number) => Promise<void>) {
   const byBusiness = new Map<string, number[]>();
   for (const j of jobs) {
     const ids = byBusiness.get(j.business_id) ?? [];
@@ -75,7 +76,11 @@ export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | E
   const work = [...byBusiness];
   const failures: unknown[] = [];
   const readAll = async (businessId: string, ids: number[]) => {
-    for (let at = 0; at < ids.length; at += INBOUND_BATCH) await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));
+    for (let at = 0; at < ids.length; at += INBOUND_BATCH) {
+      const started = performance.now();
+      await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));
+      await afterRead?.(performance.now() - started);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(BUSINESSES_AT_ONCE, work.length) }, async () => {
     for (let next = work.shift(); next; next = work.shift()) {
