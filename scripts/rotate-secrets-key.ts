@@ -5,9 +5,8 @@
 // DATA_DIR/secrets-key, that file is replaced with the new key; otherwise set SECRETS_KEY to the
 // new key for every process before starting them again.
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, loadConfig, parseKey } from '../src/config.js';
-import { openDatabase } from '../src/platform/db.js';
+import { openConfiguredDatabase } from '../src/platform/db.js';
 import { migrate } from '../src/platform/migrations.js';
 import { rotateSecretsKey } from '../src/modules/social/channels/rotate-key.js';
 
@@ -47,7 +46,7 @@ if (newKey.equals(config.secretsKey)) {
 const pending = config.secretsKeyFile ? `${config.secretsKeyFile}.new` : undefined;
 if (pending) writeFileSync(pending, newKey.toString('hex') + '\n', { mode: 0o600 });
 
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata'), preparedStatements: config.databasePreparedStatements });
+const db = await openConfiguredDatabase(config);
 try {
   await migrate(db, (line) => console.log(line)); // as `npm start` would: the tables are those this version knows
   const report = await rotateSecretsKey(db, config.secretsKey, newKey, (line) => console.log(line));

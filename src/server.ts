@@ -1,7 +1,6 @@
 // Start-up only: config -> database -> migrations -> buildApp() -> listen.
-import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './platform/db.js';
+import { openConfiguredDatabase } from './platform/db.js';
 import { migrate } from './platform/migrations.js';
 import { buildApp } from './app.js';
 import { startRuntime } from './runtime.js';
@@ -27,7 +26,7 @@ async function main() {
     throw err;
   }
   const role = parseRole(process.argv.slice(2));
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata'), preparedStatements: config.databasePreparedStatements });
+  const db = await openConfiguredDatabase(config);
   const app = await buildApp({ config, db });
   const applied = await migrate(db, (m) => app.log.info(m));
   app.log.info({ database: db.kind, applied: applied.length, role }, 'database ready');

@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from '../config.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -245,6 +246,11 @@ class PostgresDatabase implements Database {
 export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number; preparedStatements?: boolean }): Promise<Database> {
   if (opts.databaseUrl) return PostgresDatabase.open(opts.databaseUrl, opts.poolSize, opts.preparedStatements ?? true);
   return PGliteDatabase.open(opts.dataDir);
+}
+
+/** The database the configuration names: DATABASE_URL, else PGlite in DATA_DIR/pgdata (server, migrate, key rotation). */
+export function openConfiguredDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePreparedStatements'>): Promise<Database> {
+  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata'), preparedStatements: config.databasePreparedStatements });
 }
 
 /**
