@@ -23,30 +23,3 @@ export function restAfterRead(readMs: number, webhooksPerSecond: number): number
   if (!(webhooksPerSecond > BUSY_WEBHOOKS_PER_SECOND) || !(readMs > 0)) return 0;
   return Math.min(MAX_REST_MS, readMs * GIVE_WAY_FACTOR);
 }
-
-/** Events counted per second: the rate over the last whole second (0 after a second with none). */
-export class PerSecond {
-  private n = 0;
-  private since: number;
-  private last = 0;
-  constructor(private now: () => number = Date.now) {
-    this.since = now();
-  }
-  note(count = 1) {
-    this.roll();
-    this.n += count;
-  }
-  get perSecond(): number {
-    this.roll();
-    return this.last;
-  }
-  private roll() {
-    const now = this.now();
-    const elapsed = now - this.since;
-    if (elapsed < 1000) return;
-    // A gap of two seconds or more means the last whole second had none.
-    this.last = elapsed < 2000 ? (this.n * 1000) / elapsed : 0;
-    this.n = 0;
-    this.since = now;
-  }
-}

@@ -18,7 +18,6 @@ import { APP_ROLE, withTenant } from '../../../platform/tenancy.js';
 import { loadChannelWithSecrets, type ChannelWithSecrets } from '../channels/channels.service.js';
 import { businessCountry } from '../../customers/customers.service.js';
 import type { InboundGroup, InboundMessage } from './parsers/index.js';
-import { PerSecond } from '../ordering/give-way.js';
 
 /** How long a route or a channel is reused before it is read again. */
 export const CACHE_MS = 5_000;
@@ -58,6 +57,33 @@ class TtlCache<V> {
     this.entries.set(key, { value, until: Date.now() + CACHE_MS });
   }
   delete(key: string) { this.entries.delete(key); }
+}
+
+/** Events counted per second: the rate over the last whole second (0 after a second with none). */
+export class PerSecond {
+  private n = 0;
+  private since: number;
+  private last = 0;
+  constructor(private now: () => number = Date.now) {
+    this.since = now();
+  }
+  note(count = 1) {
+    this.roll();
+    this.n += count;
+  }
+  get perSecond(): number {
+    this.roll();
+    return this.last;
+  }
+  private roll() {
+    const now = this.now();
+    const elapsed = now - this.since;
+    if (elapsed < 1000) return;
+    // A gap of two seconds or more means the last whole second had none.
+    this.last = elapsed < 2000 ? (this.n * 1000) / elapsed : 0;
+    this.n = 0;
+    this.since = now;
+  }
 }
 
 interface Pending { items: IngestItem[]; resolve(o: Outcome[]): void; reject(e: unknown): void }
