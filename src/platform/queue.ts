@@ -51,10 +51,13 @@ function txAdapter(tx: Queryable): PgBoss.Db {
  * are kept. Empty until the queue's schema exists.
  */
 export async function waitingJobs(db: Database): Promise<Map<string, number>> {
-  const exists = await db.query<{ ok: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`);
-  if (!exists.rows[0]?.ok) return new Map();
-  const r = await db.query<{ name: string; n: number }>(`SELECT name, count(*)::int AS n FROM pgboss.job WHERE state < 'active' GROUP BY name`);
-  return new Map(r.rows.map((x) => [x.name, Number(x.n)]));
+  try {
+    const r = await db.query<{ name: string; n: number }>(`SELECT name, count(*)::int AS n FROM pgboss.job WHERE state < 'active' GROUP BY name`);
+    return new Map(r.rows.map((x) => [x.name, Number(x.n)]));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return new Map(); // undefined_table: no queue yet
+    throw err;
+  }
 }
 
 export class Queue {
