@@ -319,8 +319,6 @@ export function scrubbedProviderMessage(message: string, secrets: (string | null
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-const SENT = `status = 'sent', sent_at = now(), locked_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()`;
-
 /**
  * A sent message: `sent`, with the provider's id, in one round trip (the commonest outcome of every
  * send: one script, not a transaction's four). Delivery statuses that arrived before it was recorded
@@ -330,7 +328,8 @@ const SENT = `status = 'sent', sent_at = now(), locked_until = NULL, error_code 
 async function recordSent(deps: NotifierDeps, businessId: string, messageId: string, providerMessageId: string) {
   const pmid = literal(providerMessageId);
   const [waiting] = await tenantScript<{ channel_id: string }>(deps.db, businessId,
-    `WITH sent AS (UPDATE social_messages SET ${SENT}, provider_message_id = ${pmid}
+    `WITH sent AS (UPDATE social_messages SET status = 'sent', provider_message_id = ${pmid}, sent_at = now(), locked_until = NULL,
+       error_code = NULL, error_message = NULL, updated_at = now()
        WHERE id = ${literal(messageId)} AND status = 'pending' RETURNING channel_id)
      SELECT channel_id FROM sent WHERE EXISTS (SELECT 1 FROM social_pending_statuses p WHERE p.channel_id = sent.channel_id AND p.provider_message_id = ${pmid})`);
   if (waiting) await withTenant(deps.db, businessId, (tx) => applyPendingStatuses(tx, waiting.channel_id, providerMessageId));

@@ -62,9 +62,9 @@ const senderOf = (m: { from_number: string | null; from_user_id: string | null }
 
 /**
  * A batch of message.received jobs (one event each, or a webhook batch's events): one transaction
- * per business and INBOUND_BATCH messages, a few businesses at once.
+ * per business and INBOUND_BATCH messages, a few businesses at once. `afterRead` is awaited after
+ * each read (one transaction) with how long it took: the runtime's give-way to busy webhooks.
  */
-/** afterRead: awaited after each read (one transaction) with how long it took (the runtime's give-way). */
 export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob)[], afterRead?: (ms: number) => Promise<void>) {
   const byBusiness = new Map<string, number[]>();
   for (const j of jobs) {
