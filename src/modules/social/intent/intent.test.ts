@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectIntent, type CatalogEntry, type Intent } from './intent.js';
-import { phoneticKey, similar, tokenize, transliterateDevanagari } from './text.js';
+import { editCost, phoneticKey, similar, tokenize, transliterateDevanagari } from './text.js';
 
 const catalog: CatalogEntry[] = [
   { id: 'choc', name: 'Chocolate cake', aliases: ['choco cake'] },
@@ -330,6 +330,42 @@ test('phonetic keys and fuzzy comparison', () => {
   assert.ok(similar(phoneticKey('wnat'), phoneticKey('want')));
   assert.ok(!similar(phoneticKey('went'), phoneticKey('want')));
   assert.ok(!similar(phoneticKey('look'), phoneticKey('book')));
+});
+
+// editCost fills one reused array row by row; checked against the weighted edit distance written
+// out as a plain table, on known pairs and on random ones of every length up to 14 (longer than the
+// array the first call allocates for, and shorter after it).
+test('the weighted edit distance', () => {
+  const SOFT = new Set('aeiouhy');
+  const VOWELS = new Set('aeiou');
+  const plain = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+    for (let i = 1; i <= a.length; i++) d[i][0] = d[i - 1][0] + (SOFT.has(a[i - 1]) ? 0.5 : 1);
+    for (let j = 1; j <= b.length; j++) d[0][j] = d[0][j - 1] + (SOFT.has(b[j - 1]) ? 0.5 : 1);
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        const sub = a[i - 1] === b[j - 1] ? 0 : VOWELS.has(a[i - 1]) && VOWELS.has(b[j - 1]) ? 0.5 : 1.25;
+        d[i][j] = Math.min(d[i - 1][j - 1] + sub, d[i - 1][j] + (SOFT.has(a[i - 1]) ? 0.5 : 1), d[i][j - 1] + (SOFT.has(b[j - 1]) ? 0.5 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+    return d[a.length][b.length];
+  };
+  assert.equal(editCost('want', 'want'), 0);
+  assert.equal(editCost('want', 'wnat'), 1); // one swap
+  assert.equal(editCost('want', 'went'), 0.5); // one vowel for another
+  assert.equal(editCost('kaju', 'kaaju'), 0.5); // a soft letter more
+  assert.equal(editCost('', 'bk'), 2);
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const word = () => Array.from({ length: Math.floor(next() * 15) }, () => 'abdehiklnoustuy'[Math.floor(next() * 15)]).join('');
+  for (let k = 0; k < 2000; k++) {
+    const [a, b] = [word(), word()];
+    assert.equal(editCost(a, b), plain(a, b), `${a} / ${b}`);
+  }
+  // A long pair grows the reused array; short pairs after it still read their own cells.
+  assert.equal(editCost('a'.repeat(90), 'b'.repeat(70)), plain('a'.repeat(90), 'b'.repeat(70)));
+  assert.equal(editCost('chahiye', 'chaiye'), plain('chahiye', 'chaiye'));
 });
 
 test('tokenize splits numbers from units and marks ordinals', () => {

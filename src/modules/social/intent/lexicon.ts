@@ -6,6 +6,8 @@
 
 import { isCommonWord, phoneticKey, similar, type Token } from './text.js';
 
+const REMEMBERED_WORDS = 5_000;
+
 /** A set of words (compared fuzzily) and of phrases (each word compared fuzzily, in order). */
 export class WordList {
   private readonly words: string[];
@@ -18,6 +20,9 @@ export class WordList {
    *   one-letter slip makes another word ("na"/"no", "do")
    */
   private readonly literal: Set<string>;
+  private readonly byInitial = new Map<string, string[]>();
+  /** Message words already compared fuzzily with this list, and whether one was near. */
+  private readonly near = new Map<string, boolean>();
 
   constructor(entries: string[], private readonly fuzzy = true) {
     // "=pic": compare the spelling itself, for words whose phonetic key collides ("pic"/"pick")
@@ -25,6 +30,8 @@ export class WordList {
     const single = entries.filter((e) => !e.includes(' ') && !e.startsWith('='));
     this.words = [...new Set(single.map(phoneticKey))];
     this.exact = new Set(this.words);
+    // similar() needs the first letter to agree: only the words with a token's first letter are tried.
+    for (const w of this.words) this.byInitial.set(w[0], [...(this.byInitial.get(w[0]) ?? []), w]);
     this.phrases = entries.filter((e) => e.includes(' ')).map((e) => e.split(' ').map(phoneticKey));
   }
 
@@ -33,7 +40,14 @@ export class WordList {
     if (!token || token.kind === 'num' || token.kind === 'sep' || token.kind === 'punct') return false;
     if (this.exact.has(token.key) || this.literal.has(token.text)) return true;
     if (!this.fuzzy || token.kind !== 'word' || isCommonWord(token.key)) return false;
-    return this.words.some((w) => similar(token.key, w));
+    // The same words come in message after message: each one's answer is remembered (bounded).
+    let near = this.near.get(token.key);
+    if (near === undefined) {
+      if (this.near.size >= REMEMBERED_WORDS) this.near.clear();
+      near = (this.byInitial.get(token.key[0]) ?? []).some((w) => similar(token.key, w));
+      this.near.set(token.key, near);
+    }
+    return near;
   }
 
   /** Length of the phrase starting at tokens[i], or 0 (single words count as 1). */

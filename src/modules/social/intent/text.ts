@@ -130,6 +130,20 @@ const DEVANAGARI_DIGITS = /[०-९]/g;
  * "chahiye", "laddoo" and "ladu", "rasgolla" and "rasgulla" end up one vowel apart at most.
  */
 export function phoneticKey(word: string): string {
+  // Pure, and asked for the same few thousand words over and over (every catalog name word, for
+  // every message): remembered, in a bounded map.
+  let key = phoneticKeys.get(word);
+  if (key === undefined) {
+    if (phoneticKeys.size >= REMEMBERED_KEYS) phoneticKeys.clear();
+    key = computePhoneticKey(word);
+    phoneticKeys.set(word, key);
+  }
+  return key;
+}
+const REMEMBERED_KEYS = 20_000;
+const phoneticKeys = new Map<string, string>();
+
+function computePhoneticKey(word: string): string {
   let w = word.toLowerCase();
   w = w
     .replace(/ph/g, 'f')
@@ -160,25 +174,30 @@ const SOFT = new Set(['a', 'e', 'i', 'o', 'u', 'h', 'y']);
 export function editCost(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, () => new Array<number>(n + 1).fill(0));
-  for (let i = 1; i <= m; i++) d[i][0] = d[i - 1][0] + (SOFT.has(a[i - 1]) ? 0.5 : 1);
-  for (let j = 1; j <= n; j++) d[0][j] = d[0][j - 1] + (SOFT.has(b[j - 1]) ? 0.5 : 1);
+  // The (m+1) × (n+1) table, row by row in one reused array: no allocation per comparison.
+  const w = n + 1;
+  if (table.length < (m + 1) * w) table = new Float64Array(Math.max((m + 1) * w, table.length * 2));
+  const d = table;
+  d[0] = 0;
+  for (let i = 1; i <= m; i++) d[i * w] = d[(i - 1) * w] + (SOFT.has(a[i - 1]) ? 0.5 : 1);
+  for (let j = 1; j <= n; j++) d[j] = d[j - 1] + (SOFT.has(b[j - 1]) ? 0.5 : 1);
   for (let i = 1; i <= m; i++) {
     for (let j = 1; j <= n; j++) {
       const ca = a[i - 1];
       const cb = b[j - 1];
       const sub = ca === cb ? 0 : VOWELS.has(ca) && VOWELS.has(cb) ? 0.5 : 1.25;
       let best = Math.min(
-        d[i - 1][j - 1] + sub,
-        d[i - 1][j] + (SOFT.has(ca) ? 0.5 : 1),
-        d[i][j - 1] + (SOFT.has(cb) ? 0.5 : 1),
+        d[(i - 1) * w + j - 1] + sub,
+        d[(i - 1) * w + j] + (SOFT.has(ca) ? 0.5 : 1),
+        d[i * w + j - 1] + (SOFT.has(cb) ? 0.5 : 1),
       );
-      if (i > 1 && j > 1 && ca === b[j - 2] && a[i - 2] === cb) best = Math.min(best, d[i - 2][j - 2] + 1);
-      d[i][j] = best;
+      if (i > 1 && j > 1 && ca === b[j - 2] && a[i - 2] === cb) best = Math.min(best, d[(i - 2) * w + j - 2] + 1);
+      d[i * w + j] = best;
     }
   }
-  return d[m][n];
+  return d[m * w + n];
 }
+let table = new Float64Array(64 * 64);
 
 function isAdjacentSwap(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
@@ -202,6 +221,8 @@ export function similar(word: string, target: string): boolean {
   }
   // Up to 8 letters: two vowel slips, or one consonant slip — not both ("karna" is not "kharidna").
   const budget = target.length <= 5 ? 1 : target.length <= 8 ? 1.25 : 1.75;
+  // Each letter one has and the other lacks costs at least 0.5: too far apart in length is never similar.
+  if (Math.abs(word.length - target.length) * 0.5 > budget) return false;
   return editCost(word, target) <= budget;
 }
 
