@@ -4,13 +4,10 @@
 // Entries are surface spellings; they are compared through phonetic keys with typo tolerance
 // (text.ts `similar`), so only genuinely different words need listing, not every misspelling.
 
-import { isCommonWord, phoneticKey, similar, type Token } from './text.js';
-
-const REMEMBERED_WORDS = 5_000;
+import { isCommonWord, phoneticKey, remembered, similar, type Token } from './text.js';
 
 /** A set of words (compared fuzzily) and of phrases (each word compared fuzzily, in order). */
 export class WordList {
-  private readonly words: string[];
   private readonly exact: Set<string>;
   readonly phrases: string[][];
 
@@ -20,18 +17,18 @@ export class WordList {
    *   one-letter slip makes another word ("na"/"no", "do")
    */
   private readonly literal: Set<string>;
-  private readonly byInitial = new Map<string, string[]>();
-  /** Message words already compared fuzzily with this list, and whether one was near. */
-  private readonly near = new Map<string, boolean>();
+  /** Is a message word (its key) near one of the single words? similar() needs the first letter to
+   *  agree, so only the words with the key's first letter are tried. */
+  private readonly near: (key: string) => boolean;
 
   constructor(entries: string[], private readonly fuzzy = true) {
     // "=pic": compare the spelling itself, for words whose phonetic key collides ("pic"/"pick")
     this.literal = new Set(entries.filter((e) => e.startsWith('=')).map((e) => e.slice(1)));
     const single = entries.filter((e) => !e.includes(' ') && !e.startsWith('='));
-    this.words = [...new Set(single.map(phoneticKey))];
-    this.exact = new Set(this.words);
-    // similar() needs the first letter to agree: only the words with a token's first letter are tried.
-    for (const w of this.words) this.byInitial.set(w[0], [...(this.byInitial.get(w[0]) ?? []), w]);
+    this.exact = new Set(single.map(phoneticKey));
+    const byInitial = new Map<string, string[]>();
+    for (const w of this.exact) byInitial.set(w[0], (byInitial.get(w[0]) ?? []).concat(w));
+    this.near = remembered(5_000, (key) => (byInitial.get(key[0]) ?? []).some((w) => similar(key, w)));
     this.phrases = entries.filter((e) => e.includes(' ')).map((e) => e.split(' ').map(phoneticKey));
   }
 
@@ -40,14 +37,7 @@ export class WordList {
     if (!token || token.kind === 'num' || token.kind === 'sep' || token.kind === 'punct') return false;
     if (this.exact.has(token.key) || this.literal.has(token.text)) return true;
     if (!this.fuzzy || token.kind !== 'word' || isCommonWord(token.key)) return false;
-    // The same words come in message after message: each one's answer is remembered (bounded).
-    let near = this.near.get(token.key);
-    if (near === undefined) {
-      if (this.near.size >= REMEMBERED_WORDS) this.near.clear();
-      near = (this.byInitial.get(token.key[0]) ?? []).some((w) => similar(token.key, w));
-      this.near.set(token.key, near);
-    }
-    return near;
+    return this.near(token.key);
   }
 
   /** Length of the phrase starting at tokens[i], or 0 (single words count as 1). */

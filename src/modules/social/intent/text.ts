@@ -129,21 +129,7 @@ const DEVANAGARI_DIGITS = /[०-९]/g;
  * ph→f, long vowels shortened (ee→i, oo→u) and doubled letters collapsed. So "chaahiye" and
  * "chahiye", "laddoo" and "ladu", "rasgolla" and "rasgulla" end up one vowel apart at most.
  */
-export function phoneticKey(word: string): string {
-  // Pure, and asked for the same few thousand words over and over (every catalog name word, for
-  // every message): remembered, in a bounded map.
-  let key = phoneticKeys.get(word);
-  if (key === undefined) {
-    if (phoneticKeys.size >= REMEMBERED_KEYS) phoneticKeys.clear();
-    key = computePhoneticKey(word);
-    phoneticKeys.set(word, key);
-  }
-  return key;
-}
-const REMEMBERED_KEYS = 20_000;
-const phoneticKeys = new Map<string, string>();
-
-function computePhoneticKey(word: string): string {
+export const phoneticKey = remembered(20_000, (word: string): string => {
   let w = word.toLowerCase();
   w = w
     .replace(/ph/g, 'f')
@@ -160,6 +146,24 @@ function computePhoneticKey(word: string): string {
     .replace(/oo/g, 'u')
     .replace(/C/g, 'c');
   return w.replace(/(.)\1+/g, '$1');
+});
+
+/**
+ * A pure function of a word that remembers its answers: the same few thousand words come in message
+ * after message (and every catalog name word is keyed for every message). At most `limit` answers
+ * are kept; when full the memory starts again, so a stream of new words never grows it.
+ */
+export function remembered<T>(limit: number, compute: (word: string) => T): (word: string) => T {
+  const answers = new Map<string, T>();
+  return (word) => {
+    let answer = answers.get(word);
+    if (answer === undefined) {
+      if (answers.size >= limit) answers.clear();
+      answer = compute(word);
+      answers.set(word, answer);
+    }
+    return answer;
+  };
 }
 
 const VOWELS = new Set(['a', 'e', 'i', 'o', 'u']);
@@ -171,6 +175,8 @@ const SOFT = new Set(['a', 'e', 'i', 'o', 'u', 'h', 'y']);
  * ones because Hinglish has no fixed vowel spelling; a consonant substitution costs more than an
  * insertion because it usually makes a different word ("want" / "went").
  */
+let table = new Float64Array(64 * 64); // editCost's table, grown when a pair needs more
+
 export function editCost(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
@@ -197,7 +203,6 @@ export function editCost(a: string, b: string): number {
   }
   return d[m * w + n];
 }
-let table = new Float64Array(64 * 64);
 
 function isAdjacentSwap(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

@@ -6,7 +6,7 @@
 // 1 / (1 + GIVE_WAY_FACTOR) of the process and the database, and its next fetch is bigger, which
 // costs less per message. Resting after each read rather than after each fetch (up to 1,600
 // messages) keeps its work in short pieces: a webhook never waits behind a long run of reads (on
-// PGlite, whose database runs on the same event loop, p99 159 ms against 389). When the webhooks
+// PGlite, whose database runs on the same event loop, p99 151 ms against 389). When the webhooks
 // are quiet it never rests, so a backlog left by a burst drains at full speed.
 //
 // Measured with `npm run bench ingest` (2 cores): ingest with `npm start` defaults went from 0.4-0.46
