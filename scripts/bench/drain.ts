@@ -22,9 +22,8 @@ import { Queue } from '../../src/platform/queue.js';
 import { SEND_QUEUE } from '../../src/modules/social/notifications/notifier.js';
 import { handleInboundBatch, INBOUND_BATCH } from '../../src/modules/social/ordering/ordering.service.js';
 import { detectIntent } from '../../src/modules/social/intent/intent.js';
-import { testDatabase } from '../../test/helpers/app.js';
 import { historyClone } from './seed-history.js';
-import { fmt, type Row, type Section, type Target } from './types.js';
+import { benchDatabase, fmt, type Row, type Section, type Target } from './types.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const MESSAGES = Number(process.env.BENCH_DRAIN_MESSAGES ?? (QUICK ? 3000 : 45_000));
@@ -192,7 +191,7 @@ async function drainReference(db: Database, app: App, round: string) {
 
 async function run(target: Target): Promise<Row[]> {
   const useHistory = target.kind === 'postgres' && process.env.BENCH_HISTORY !== '0';
-  const { db, drop } = useHistory ? await historyClone(target.url!) : await testDatabase(target.url ?? '');
+  const { db, drop } = useHistory ? await historyClone(target.url!) : await benchDatabase(target);
   const config = loadConfig({
     DATA_DIR: '/tmp/karigar-bench', JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
     REGISTRATIONS_PER_ADDRESS: '1000000',

@@ -18,8 +18,7 @@ import type { Database } from '../../src/platform/db.js';
 import { startRuntime } from '../../src/runtime.js';
 import { busiestSecond } from '../../src/modules/social/notifications/pace.js';
 import { startFakeProvider, type FakeProvider } from '../../test/helpers/fake-provider.js';
-import { testDatabase } from '../../test/helpers/app.js';
-import { fmt, percentile, type Row, type Section, type Target } from './types.js';
+import { benchDatabase, fmt, percentile, type Row, type Section, type Target } from './types.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const LATENCY_SALES = Number(process.env.BENCH_LATENCY_SALES ?? (QUICK ? 30 : 100));
@@ -139,7 +138,7 @@ async function alternate(rounds: number, reference: () => Promise<Drain>, kariga
 
 async function run(target: Target): Promise<Row[]> {
   const fake = await startFakeProvider();
-  const { db, drop } = await testDatabase(target.url ?? '');
+  const { db, drop } = await benchDatabase(target);
   const config = loadConfig({
     DATA_DIR: '/tmp/karigar-bench', JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent', META_GRAPH_API_URL: `${fake.url}/meta`,

@@ -1,7 +1,12 @@
 // The shape every bench section shares: a target database, and rows for the one table
 // `npm run bench` prints. A figure means something only beside its reference from the same run,
 // so a row carries both, and the ratio between them.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database } from '../../src/platform/db.js';
+import { migrate } from '../../src/platform/migrations.js';
+import { testDatabase } from '../../test/helpers/app.js';
 
 /** Where a section runs: the embedded PGlite, or a PostgreSQL server (a scratch database on it). */
 export interface Target {
@@ -47,4 +52,17 @@ export function startNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   const flags = /node((?: --[\w-]+(?:=\S+)?)*) scripts\/start\.mjs/.exec(pkg.scripts.start)?.[1] ?? '';
   return [...flags.split(' '), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ')].filter(Boolean);
+}
+
+/**
+ * A fresh, migrated database as the service runs on it: on PostgreSQL a scratch database; on PGlite
+ * a data directory on disk, as `npm start` opens it (the tests' in-memory PGlite keeps its files in
+ * WebAssembly memory, which the service never does).
+ */
+export async function benchDatabase(target: Target): Promise<{ db: Database; drop(): Promise<void> }> {
+  if (target.kind === 'postgres') return testDatabase(target.url!);
+  const dir = mkdtempSync(join(tmpdir(), 'karigar-bench-'));
+  const db = await openDatabase({ dataDir: join(dir, 'pgdata') });
+  await migrate(db);
+  return { db, async drop() { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
