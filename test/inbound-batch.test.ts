@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { buildTestApp, eventually, silentLog, type TestApp } from './helpers/app.js';
 import { call, newBusiness, newCustomer, newProduct, ok, type Biz } from './helpers/client.js';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
@@ -12,6 +13,7 @@ import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
 import { startRuntime } from '../src/runtime.js';
 import { withTenant } from '../src/platform/tenancy.js';
 import { handleInboundBatch, INBOUND_BATCH } from '../src/modules/social/ordering/ordering.service.js';
+import { HOLD_ABOVE_PER_SECOND, ingestFor } from '../src/modules/social/webhooks/webhooks.ingest.js';
 
 let t: TestApp;
 let fake: FakeProvider;
@@ -37,10 +39,11 @@ async function shop(name: string) {
     const r = await postMeta(t.app, metaText(pnid, from, text, { id: newWamid(), name: 'Sender' }), secret);
     assert.equal(r.statusCode, 200);
   };
-  return { biz, say };
+  return { biz, say, pnid, secret };
 }
 
 const get = async (biz: Biz, path: string) => ok(await call(t.app, 'GET', path, { token: biz.token })).data;
+const real = (name: string) => readFileSync(new URL(`./fixtures/payloads/real/${name}`, import.meta.url));
 
 test('a backlog read in one go: orders, confirmations and declines in order, per sender and per business', async () => {
   const a = await shop('Batch Bakery A');
@@ -148,4 +151,99 @@ test('a job holding more messages than one read is read whole, in order, a read 
   const drafts = await get(s.biz, '/sales?status=draft');
   assert.equal(drafts.length, 1, 'the confirmation found the order pending');
   assert.equal(drafts[0].customer_id, ravi.id);
+});
+
+test('in a burst messages are held, answered once durable, then filed and read in the order they came', async () => {
+  const s = await shop('Burst Bakery');
+  const ravi = await newCustomer(t.app, s.biz, { name: 'Ravi', mobile: '+919876544444' });
+  const commit = ingestFor(t.db).commit;
+  const post = async (from: string, text: string, id = newWamid()) => {
+    const r = await postMeta(t.app, metaText(s.pnid, from, text, { id, name: 'Sender' }), s.secret);
+    assert.equal(r.statusCode, 200);
+    return { id, answer: r.json() };
+  };
+  const inbound = async () => (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ provider_message_id: string; conversation_id: string | null; intent: string | null; at: string }>(
+    `SELECT provider_message_id, conversation_id, intent, created_at::text AS at FROM social_messages WHERE direction = 'inbound' ORDER BY created_at`))).rows;
+  const held = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [s.biz.business.id])).rows[0].n;
+
+  // A burst: every batch is held.
+  commit.holdAbovePerSecond = -1;
+  const heldBefore = commit.held;
+  let order: { id: string; answer: any };
+  try {
+    order = await post(ravi.mobile, 'I want 2 chocolate cakes');
+    assert.deepEqual(order.answer, { received: 1, duplicates: 0, statuses: 0 });
+    assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.duplicates, 1, 'a replay of a held message is a duplicate');
+    await post('+919812355555', 'hello');
+  } finally {
+    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
+  }
+  assert.ok(commit.held > heldBefore);
+  assert.equal(await held(), 2, 'held once each');
+  assert.equal((await inbound()).length, 0, 'not filed yet');
+  // The burst is over: a replay of the held order is still a duplicate, and Ravi's confirmation
+  // is filed at once, before the order it confirms.
+  assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.duplicates, 1, 'a replay after the burst of a message still held');
+  const yes = await post(ravi.mobile, 'haan');
+  assert.deepEqual((await inbound()).map((m) => m.provider_message_id), [yes.id]);
+
+  // The inbound step (as a worker would take the queued jobs): the held messages are filed first.
+  const jobs = (await t.db.query<{ data: any }>(
+    `SELECT data FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = $1`, [s.biz.business.id])).rows.map((j) => j.data);
+  assert.ok(jobs.some((j) => j.type === 'message.held'), 'holding queued a job for the inbound step');
+  await handleInboundBatch({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, jobs);
+  assert.equal(await held(), 0);
+  const rows = await inbound();
+  assert.equal(rows.length, 3);
+  assert.equal(rows[0].provider_message_id, order.id, 'the held order keeps the time it came, before the confirmation');
+  assert.equal(rows.at(-1)!.provider_message_id, yes.id);
+  assert.ok(rows.every((m) => m.conversation_id && m.intent), 'every message filed in its conversation and read');
+  const drafts = await get(s.biz, '/sales?status=draft');
+  assert.equal(drafts.length, 1, 'the confirmation, filed first, was read after the order it confirms');
+  assert.equal(drafts[0].customer_id, ravi.id);
+  const conversation = (await get(s.biz, `/social/conversations?customer_id=${ravi.id}`))[0];
+  assert.equal(conversation.unread, 2);
+  assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.duplicates, 1, 'a replay after filing is a duplicate');
+  assert.equal((await inbound()).length, 3);
+
+  // A channel switched off by another process holds nothing more, whatever this one cached.
+  await t.db.query(`UPDATE social_channels SET is_active = false WHERE business_id = $1`, [s.biz.business.id]);
+  commit.holdAbovePerSecond = -1;
+  try {
+    const off = await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'one more', { id: newWamid() }), s.secret);
+    assert.ok(off.statusCode >= 400 && off.statusCode < 500, `a switched-off channel takes nothing (got ${off.statusCode})`);
+  } finally {
+    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
+  }
+  assert.equal(await held(), 0);
+  assert.equal((await inbound()).length, 3);
+});
+
+test('an edit or a deletion of a message still held in a burst changes that message', async () => {
+  const s = await shop('Edit Bakery');
+  // The real payloads, for this shop's number; each names a message of its own.
+  const payload = (name: string, original: string) => Buffer.from(real(name).toString('utf8')
+    .replaceAll('1122334455667', s.pnid).replaceAll('wamid.zzzzzz', original).replaceAll('wamid.yyyyyy', newWamid()));
+  const commit = ingestFor(t.db).commit;
+  commit.holdAbovePerSecond = -1; // a burst: every batch is held
+  try {
+    for (const [id, text] of [['wamid.held-edited', 'Text before the edit'], ['wamid.held-deleted', 'Soon gone']]) {
+      assert.deepEqual((await postMeta(t.app, metaText(s.pnid, '972987654321', text, { id, name: 'Test Name' }), s.secret)).json(),
+        { received: 1, duplicates: 0, statuses: 0 });
+    }
+  } finally {
+    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
+  }
+  const conversations = async () => (await get(s.biz, '/social/conversations'));
+  assert.equal((await conversations()).length, 0, 'held, not yet filed');
+  assert.equal((await postMeta(t.app, undefined, s.secret, { raw: payload('whatsapp-edit.json', 'wamid.held-edited') })).statusCode, 200);
+  assert.equal((await postMeta(t.app, undefined, s.secret, { raw: payload('whatsapp-revoke.json', 'wamid.held-deleted') })).statusCode, 200);
+  const [c] = await conversations();
+  const messages = await get(s.biz, `/social/conversations/${c.id}/messages`);
+  assert.deepEqual(messages.map((m: any) => [m.provider_message_id, m.message_text, m.edited, m.deleted]).sort(), [
+    ['wamid.held-deleted', null, false, true],
+    ['wamid.held-edited', 'Text was edited', true, false],
+  ]);
+  const held = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [s.biz.business.id]);
+  assert.equal(held.rows[0].n, 0);
 });

@@ -184,9 +184,13 @@ async function karigarDatabase(target: Target, providerUrl: string) {
       await api(k.url, 'POST', '/social/channels', reg.token, { channel_type: 'whatsapp', phone_number: '+919000000009', account_id: pnid, api_key: 'tok', webhook_secret: secret });
       await api(k.url, 'POST', '/products', reg.token, { name: 'Chocolate cake', price: '450.00' });
     },
-    /** Inbound messages stored: all, and how many distinct provider ids (run with the process stopped on PGlite). */
+    /**
+     * Inbound messages stored, filed or still held (a held message is as durable; with --role=api no
+     * worker files them): all, and how many distinct provider ids (run with the process stopped on PGlite).
+     */
     async stored(): Promise<{ rows: number; distinct: number; ids: Set<string> }> {
-      const sql = `SELECT provider_message_id AS id FROM social_messages WHERE direction = 'inbound'`;
+      const sql = `SELECT provider_message_id AS id FROM social_messages WHERE direction = 'inbound'
+                   UNION ALL SELECT provider_message_id FROM held_messages`;
       let ids: string[];
       if (scratch) {
         const c = new pg.Client({ connectionString: scratch.url });

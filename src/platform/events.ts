@@ -45,14 +45,18 @@ export async function recordEvent<E extends EventType>(tx: Tx, businessId: strin
     [businessId, type, JSON.stringify(payload)],
   );
   const id = r.rows[0].id;
-  const outbox = tx.db.outbox;
-  if (outbox) {
-    for (const [listener, types] of Object.entries(LISTENERS)) {
-      if (!types.includes(type)) continue;
-      const job: EventJob = { business_id: businessId, event_id: id, type };
-      await outbox.enqueue(tx.handle, listener, job);
-      tx.afterCommit(() => outbox.wake(listener));
-    }
-  }
+  await queueEventJobs(tx, businessId, type, id);
   return id;
+}
+
+/** A job for each listener of the event `id`, in the transaction (an event recorded by SQL of its own). */
+export async function queueEventJobs(tx: Tx, businessId: string, type: EventType, id: number): Promise<void> {
+  const outbox = tx.db.outbox;
+  if (!outbox) return;
+  for (const [listener, types] of Object.entries(LISTENERS)) {
+    if (!types.includes(type)) continue;
+    const job: EventJob = { business_id: businessId, event_id: id, type };
+    await outbox.enqueue(tx.handle, listener, job);
+    tx.afterCommit(() => outbox.wake(listener));
+  }
 }

@@ -20,6 +20,7 @@ import { detectIntent, type CatalogEntry, type IntentResult, type UnclearItem } 
 import { readDueDate } from '../intent/dates.js';
 import { defaultTemplate, renderTemplate, pickLocale, type TemplateEvent } from '../templates/templates.js';
 import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
+import { fileHeld } from '../webhooks/webhooks.ingest.js';
 
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
@@ -65,20 +66,22 @@ const senderOf = (m: { from_number: string | null; from_user_id: string | null }
  * per business and INBOUND_BATCH messages, a few businesses at once. `afterRead` is awaited after
  * each read (one transaction) with how long it took: the runtime's give-way to busy webhooks.
  */
-export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob)[], afterRead?: (ms: number) => Promise<void>) {
+export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob | HeldJob)[], afterRead?: (ms: number) => Promise<void>) {
   const byBusiness = new Map<string, number[]>();
   for (const j of jobs) {
     const ids = byBusiness.get(j.business_id) ?? [];
     if ('event_ids' in j) ids.push(...j.event_ids);
-    else ids.push(j.event_id);
-    byBusiness.set(j.business_id, ids);
+    else if ('event_id' in j) ids.push(j.event_id);
+    byBusiness.set(j.business_id, ids); // a HeldJob: the business's held messages are filed by its first read
   }
   const work = [...byBusiness];
   const failures: unknown[] = [];
   const readAll = async (businessId: string, ids: number[]) => {
-    for (let at = 0; at < ids.length; at += INBOUND_BATCH) {
+    // Every read files held messages first; reads go on while some are left.
+    for (let at = 0, more = true; more || at < ids.length; at += INBOUND_BATCH) {
       const started = performance.now();
-      await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));
+      const filed = await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));
+      more = filed === INBOUND_BATCH;
       await afterRead?.(performance.now() - started);
     }
   };
@@ -96,8 +99,15 @@ export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | E
  * senders, so "2 cakes" is always read before the "yes" that follows it, whatever order the queue
  * ran the jobs in.
  */
-async function readBatch(deps: NotifierDeps, businessId: string, eventIds: number[]) {
+async function readBatch(deps: NotifierDeps, businessId: string, eventIds: number[]): Promise<number> {
+  let filed = 0;
   await withTenant(deps.db, businessId, async (tx) => {
+    // Messages held in a burst (webhooks.ingest.ts) are filed first, so that they are read in the
+    // order they came with the rest: a sender's "yes" filed at once still finds the "2 cakes"
+    // held before it.
+    const held = await fileHeld(tx, INBOUND_BATCH);
+    filed = held.length;
+    if (held.length) eventIds = [...eventIds, ...held];
     // The jobs' messages by their key. The ids are taken out of the payloads in a subquery of its
     // own: under row-level security a condition applying a function that is not leakproof (->>)
     // is no index condition, and a join on it would look for each message in the whole log.
@@ -185,7 +195,11 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
     for (const r of read) if (r.intent) await act(tx, ctx, changes, r.m, r.intent);
     await flush(tx, deps, ctx, changes);
   });
+  return filed;
 }
+
+/** A listener.inbound job queued by hold_messages(): the business has held messages to file. */
+export interface HeldJob { business_id: string; type: 'message.held' }
 
 /**
  * The business, its catalog, the batch's channels, its message overrides and the senders' customers: one round trip.

@@ -16,7 +16,7 @@ import { applyStatus, normaliseStatus } from '../notifications/statuses.js';
 import { parseMessenger, parseMetaWhatsApp, parseTelegram, parseTwilio, PayloadError, type InboundGroup, type InboundMessage } from './parsers/index.js';
 import { verifyMetaSignature, verifyTelegramSecret, verifyTwilioSignature } from './signatures.js';
 import { fileInbound, openConversation } from '../conversations/conversations.repo.js';
-import { cachedChannel, cachedRoutes, forgetChannel, ingestFor, itemsOf, senderE164, type CachedChannel, type IngestItem, type Route } from './webhooks.ingest.js';
+import { cachedChannel, cachedRoutes, fileHeldMessage, forgetChannel, ingestFor, itemsOf, senderE164, type CachedChannel, type IngestItem, type Route } from './webhooks.ingest.js';
 
 export const WEBHOOK_CHANNEL_TYPES = ['whatsapp', 'facebook', 'instagram', 'telegram'] as const;
 export type WebhookChannelType = (typeof WEBHOOK_CHANNEL_TYPES)[number];
@@ -248,7 +248,12 @@ type Stored = 'new' | 'changed' | 'duplicate' | 'ignored';
 
 async function storeInbound(tx: Tx, channel: ChannelWithSecrets, country: string, m: InboundMessage, channelType: string): Promise<Stored> {
   if (m.action && m.original_message_id) {
-    const changed = await changeEarlier(tx, channel, m);
+    let changed = await changeEarlier(tx, channel, m);
+    if (changed === 'not_found') {
+      // Held in a burst: filed now (or, if the inbound step is filing it, once it has), then changed.
+      await fileHeldMessage(tx, channel.business_id, channel.id, m.original_message_id);
+      changed = await changeEarlier(tx, channel, m);
+    }
     if (changed !== 'not_found') return changed;
     // A deletion of a message we never stored leaves nothing to keep; an edit of one (it predates
     // the channel, say) is stored as that message, with its new text.
