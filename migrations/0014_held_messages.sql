@@ -20,6 +20,47 @@ ALTER TABLE held_messages FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON held_messages USING (business_id = app_business_id()) WITH CHECK (business_id = app_business_id());
 GRANT SELECT, INSERT, UPDATE, DELETE ON held_messages TO karigar_app; -- UPDATE: FOR UPDATE takes it
 
+-- queue_jobs(listeners, job_data): one job holding `job_data` on each of the pg-boss queues `listeners`,
+-- in the caller's transaction, exactly as pg-boss 10's insertJobs with no per-job options would:
+-- the queue's retry, expiry and retention, else pg-boss's defaults. The one place that writes
+-- pg-boss's table directly: check it when pg-boss is upgraded.
+CREATE FUNCTION queue_jobs(listeners text[], job_data jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO pgboss.job (name, data, priority, start_after, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
+  SELECT q.name, job_data,
+    0, now(), q.dead_letter,
+    CASE WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s' ELSE interval '15 minutes' END,
+    now() + CAST(coalesce((q.retention_minutes * 60)::text, '14 days') AS interval),
+    coalesce(q.retry_limit, 2),
+    CASE WHEN coalesce(q.retry_backoff, false) THEN greatest(coalesce(q.retry_delay, 0), 1) ELSE coalesce(q.retry_delay, 0) END,
+    coalesce(q.retry_backoff, false), q.policy
+  FROM pgboss.queue q
+  WHERE q.name = ANY (listeners)
+  ON CONFLICT DO NOTHING;
+END $$;
+GRANT EXECUTE ON FUNCTION queue_jobs(text[], jsonb) TO karigar_app;
+ALTER FUNCTION queue_jobs(text[], jsonb) SET plan_cache_mode = force_generic_plan;
+
+-- stale_requests(items): the requests (r) whose signature was checked against a channel that has
+-- changed since or is off (v, the version it was checked with). An item without v was checked when
+-- it was held, and is not checked again.
+CREATE FUNCTION stale_requests(items jsonb) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE
+  stale int[] := '{}';
+  ch record;
+BEGIN
+  FOR ch IN SELECT DISTINCT (x->>'b')::uuid AS b, (x->>'c')::uuid AS c, (x->>'v')::bigint AS v FROM jsonb_array_elements(items) x WHERE x ? 'v' ORDER BY 1, 2 LOOP
+    PERFORM set_config('app.business_id', ch.b::text, true);
+    IF NOT EXISTS (SELECT 1 FROM social_channels s WHERE s.business_id = ch.b AND s.id = ch.c AND s.is_active AND s.version = ch.v) THEN
+      stale := stale || ARRAY(SELECT DISTINCT (x->>'r')::int FROM jsonb_array_elements(items) x
+                              WHERE (x->>'b')::uuid = ch.b AND (x->>'c')::uuid = ch.c AND (x->>'v')::bigint = ch.v);
+    END IF;
+  END LOOP;
+  RETURN stale;
+END $$;
+GRANT EXECUTE ON FUNCTION stale_requests(jsonb) TO karigar_app;
+ALTER FUNCTION stale_requests(jsonb) SET plan_cache_mode = force_generic_plan;
+
 -- hold_messages(items, listeners): as receive_messages, but each new message is only held. Items
 -- and outcomes as receive_messages' ('new' with no message id yet). A message already stored or
 -- already held is a 'duplicate'. For each business one job per listener is queued, holding no
@@ -31,16 +72,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   biz uuid;
   stale int[] := '{}';
-  ch record;
   fresh jsonb;
 BEGIN
-  FOR ch IN SELECT DISTINCT (x->>'b')::uuid AS b, (x->>'c')::uuid AS c, (x->>'v')::bigint AS v FROM jsonb_array_elements(items) x ORDER BY 1, 2 LOOP
-    PERFORM set_config('app.business_id', ch.b::text, true);
-    IF NOT EXISTS (SELECT 1 FROM social_channels s WHERE s.business_id = ch.b AND s.id = ch.c AND s.is_active AND s.version = ch.v) THEN
-      stale := stale || ARRAY(SELECT DISTINCT (x->>'r')::int FROM jsonb_array_elements(items) x
-                              WHERE (x->>'b')::uuid = ch.b AND (x->>'c')::uuid = ch.c AND (x->>'v')::bigint = ch.v);
-    END IF;
-  END LOOP;
+  stale := stale_requests(items);
   RETURN QUERY SELECT (x->>'r')::int, x->>'pid', 'stale'::text, NULL::uuid, (x->>'b')::uuid
     FROM jsonb_array_elements(items) x WHERE (x->>'r')::int = ANY (stale);
 
@@ -73,18 +107,7 @@ BEGIN
       WHERE (j->>'b')::uuid = biz AND NOT ((j->>'r')::int = ANY (stale));
 
     IF fresh <> '[]' AND cardinality(listeners) > 0 THEN
-      -- As receive_messages queues its jobs (pg-boss 10's insertJobs with the queue's settings).
-      INSERT INTO pgboss.job (name, data, priority, start_after, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT q.name, jsonb_build_object('business_id', biz, 'type', 'message.held'),
-        0, now(), q.dead_letter,
-        CASE WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s' ELSE interval '15 minutes' END,
-        now() + CAST(coalesce((q.retention_minutes * 60)::text, '14 days') AS interval),
-        coalesce(q.retry_limit, 2),
-        CASE WHEN coalesce(q.retry_backoff, false) THEN greatest(coalesce(q.retry_delay, 0), 1) ELSE coalesce(q.retry_delay, 0) END,
-        coalesce(q.retry_backoff, false), q.policy
-      FROM pgboss.queue q
-      WHERE q.name = ANY (listeners)
-      ON CONFLICT DO NOTHING;
+      PERFORM queue_jobs(listeners, jsonb_build_object('business_id', biz, 'type', 'message.held'));
     END IF;
   END LOOP;
 END $$;
@@ -102,18 +125,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
   biz uuid;
   stale int[] := '{}';
-  ch record;
   conv record;
   fresh jsonb;
 BEGIN
-  -- Which requests checked a signature against a channel that has changed since (or is off).
-  FOR ch IN SELECT DISTINCT (x->>'b')::uuid AS b, (x->>'c')::uuid AS c, (x->>'v')::bigint AS v FROM jsonb_array_elements(items) x WHERE x ? 'v' ORDER BY 1, 2 LOOP
-    PERFORM set_config('app.business_id', ch.b::text, true);
-    IF NOT EXISTS (SELECT 1 FROM social_channels s WHERE s.business_id = ch.b AND s.id = ch.c AND s.is_active AND s.version = ch.v) THEN
-      stale := stale || ARRAY(SELECT DISTINCT (x->>'r')::int FROM jsonb_array_elements(items) x
-                              WHERE (x->>'b')::uuid = ch.b AND (x->>'c')::uuid = ch.c AND (x->>'v')::bigint = ch.v);
-    END IF;
-  END LOOP;
+  stale := stale_requests(items);
   RETURN QUERY SELECT (x->>'r')::int, x->>'pid', 'stale'::text, NULL::uuid, NULL::bigint, (x->>'b')::uuid
     FROM jsonb_array_elements(items) x WHERE (x->>'r')::int = ANY (stale);
 
@@ -208,20 +223,9 @@ BEGIN
     INTO fresh FROM f JOIN ev ON ev.mid = f.id;
 
     IF cardinality(listeners) > 0 THEN
-      -- One job per listener for the business's messages of this batch, as pg-boss 10's
-      -- insertJobs with no per-job options would: the queue's settings, else pg-boss's defaults.
-      INSERT INTO pgboss.job (name, data, priority, start_after, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT q.name, jsonb_build_object('business_id', biz, 'type', 'message.received',
-          'event_ids', (SELECT jsonb_agg((e->>'event')::bigint ORDER BY (e->>'event')::bigint) FROM jsonb_array_elements(fresh) e)),
-        0, now(), q.dead_letter,
-        CASE WHEN q.expire_seconds IS NOT NULL THEN q.expire_seconds * interval '1s' ELSE interval '15 minutes' END,
-        now() + CAST(coalesce((q.retention_minutes * 60)::text, '14 days') AS interval),
-        coalesce(q.retry_limit, 2),
-        CASE WHEN coalesce(q.retry_backoff, false) THEN greatest(coalesce(q.retry_delay, 0), 1) ELSE coalesce(q.retry_delay, 0) END,
-        coalesce(q.retry_backoff, false), q.policy
-      FROM pgboss.queue q
-      WHERE q.name = ANY (listeners)
-      ON CONFLICT DO NOTHING;
+      -- One job per listener for the business's messages of this batch.
+      PERFORM queue_jobs(listeners, jsonb_build_object('business_id', biz, 'type', 'message.received',
+        'event_ids', (SELECT jsonb_agg((e->>'event')::bigint ORDER BY (e->>'event')::bigint) FROM jsonb_array_elements(fresh) e)));
     END IF;
 
     RETURN QUERY SELECT (e->>'r')::int, e->>'pid', 'new'::text, (e->>'id')::uuid, (e->>'event')::bigint, biz FROM jsonb_array_elements(fresh) e;
