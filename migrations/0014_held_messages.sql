@@ -11,10 +11,12 @@ CREATE TABLE held_messages (
   provider_message_id text NOT NULL,
   received_at timestamptz NOT NULL,
   item jsonb NOT NULL,
+  -- Why filing it failed: the inbound step leaves such a message here and files the rest.
+  failed text,
   PRIMARY KEY (business_id, channel_id, provider_message_id)
 );
 -- The inbound step files a business's held messages in the order they came.
-CREATE INDEX held_messages_order ON held_messages (business_id, received_at);
+CREATE INDEX held_messages_order ON held_messages (business_id, received_at) WHERE failed IS NULL;
 ALTER TABLE held_messages ENABLE ROW LEVEL SECURITY;
 ALTER TABLE held_messages FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON held_messages USING (business_id = app_business_id()) WITH CHECK (business_id = app_business_id());

@@ -13,7 +13,7 @@ import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
 import { startRuntime } from '../src/runtime.js';
 import { withTenant } from '../src/platform/tenancy.js';
 import { handleInboundBatch, INBOUND_BATCH } from '../src/modules/social/ordering/ordering.service.js';
-import { HOLD_ABOVE_PER_SECOND, ingestFor } from '../src/modules/social/webhooks/webhooks.ingest.js';
+import { HOLD_ABOVE_PER_SECOND, ingestFor, type IngestItem } from '../src/modules/social/webhooks/webhooks.ingest.js';
 
 let t: TestApp;
 let fake: FakeProvider;
@@ -246,4 +246,47 @@ test('an edit or a deletion of a message still held in a burst changes that mess
   ]);
   const held = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [s.biz.business.id]);
   assert.equal(held.rows[0].n, 0);
+});
+
+test('a held message that cannot be filed stays held with the reason, and never holds up the others', async () => {
+  const s = await shop('Poison Bakery');
+  const channel = (await t.db.query<{ id: string; version: number }>(`SELECT id, version FROM social_channels WHERE business_id = $1`, [s.biz.business.id])).rows[0];
+  const item = (pid: string, type: string | null): IngestItem => ({
+    b: s.biz.business.id, c: channel.id, v: Number(channel.version), pid, from_number: '+919844455555', from_e164: '+919844455555', from_user_id: null,
+    to_number: null, text: 'I want 2 chocolate cakes', type: type as string, metadata: {}, edited_at: null, address: '+919844455555', name: null,
+  });
+  const commit = ingestFor(t.db).commit;
+  const inbound = async () => (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ provider_message_id: string; intent: string | null }>(
+    `SELECT provider_message_id, intent FROM social_messages WHERE direction = 'inbound' ORDER BY created_at`))).rows;
+  const held = async () => (await t.db.query<{ provider_message_id: string; failed: string | null }>(
+    `SELECT provider_message_id, failed FROM held_messages WHERE business_id = $1 ORDER BY received_at`, [s.biz.business.id])).rows;
+  const jobs = async () => (await t.db.query<{ data: any }>(
+    `SELECT data FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = $1`, [s.biz.business.id])).rows.map((j) => j.data);
+  const deps = { db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog };
+
+  commit.holdAbovePerSecond = -1;
+  try {
+    // Held together: the one without a message type is refused only when it is filed.
+    const outcomes = await Promise.all([commit.submit([item('good-1', 'text')]), commit.submit([item('bad-1', null)]), commit.submit([item('good-2', 'text')])]);
+    assert.deepEqual(outcomes.map((o) => o[0].outcome), ['new', 'new', 'new']);
+  } finally {
+    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
+  }
+  await handleInboundBatch(deps, await jobs());
+  assert.deepEqual((await inbound()).map((m) => m.provider_message_id), ['good-1', 'good-2']);
+  assert.ok((await inbound()).every((m) => m.intent === 'order'), 'the others were filed and read');
+  const [bad] = await held();
+  assert.equal(bad.provider_message_id, 'bad-1');
+  assert.match(bad.failed ?? '', /message_type|null/, 'the reason is kept');
+
+  // Later reads file what comes next and leave it alone.
+  commit.holdAbovePerSecond = -1;
+  try {
+    await commit.submit([item('good-3', 'text')]);
+  } finally {
+    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
+  }
+  await handleInboundBatch(deps, await jobs());
+  assert.deepEqual((await inbound()).map((m) => m.provider_message_id), ['good-1', 'good-2', 'good-3']);
+  assert.deepEqual((await held()).map((h) => h.provider_message_id), ['bad-1']);
 });

@@ -106,8 +106,12 @@ async function readBatch(deps: NotifierDeps, businessId: string, eventIds: numbe
     // order they came with the rest: a sender's "yes" filed at once still finds the "2 cakes"
     // held before it.
     const held = await fileHeld(tx, INBOUND_BATCH);
-    filed = held.length;
-    if (held.length) eventIds = [...eventIds, ...held];
+    filed = held.taken;
+    if (held.events.length) eventIds = [...eventIds, ...held.events];
+    for (const f of held.failed) {
+      deps.log.warn({ business_id: businessId, provider_message_id: f.provider_message_id, reason: f.reason },
+        'a held message could not be filed: it stays in held_messages with the reason, and the others go on');
+    }
     // The jobs' messages by their key. The ids are taken out of the payloads in a subquery of its
     // own: under row-level security a condition applying a function that is not leakproof (->>)
     // is no index condition, and a join on it would look for each message in the whole log.

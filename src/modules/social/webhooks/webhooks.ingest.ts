@@ -266,28 +266,63 @@ export function itemsOf(group: InboundGroup, c: CachedChannel, channelType: stri
   });
 }
 
-/** Files held items as the webhook would have (receive_messages, in the order they came; no job) and returns their events. */
-async function fileItems(tx: Tx, rows: { item: Record<string, unknown> & { at: string } }[]): Promise<number[]> {
-  if (!rows.length) return [];
-  const items = rows.map((x) => x.item).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((item, r) => ({ ...item, r }));
-  const filed = await tx.query<{ event_id: number }>(
-    `SELECT event_id FROM receive_messages($1::jsonb, '{}'::text[]) WHERE outcome = 'new'`, [JSON.stringify(items)]);
-  return filed.rows.map((x) => Number(x.event_id));
+type HeldRow = { channel_id: string; provider_message_id: string; received_at: string; item: Record<string, unknown> & { at: string } };
+const HELD_RETURNING = `RETURNING h.channel_id, h.provider_message_id, h.received_at::text AS received_at, h.item`;
+
+/** What filing held messages did: their events, how many rows it took, and those it could not file. */
+export interface Filed { events: number[]; taken: number; failed: { provider_message_id: string; reason: string }[] }
+
+/**
+ * Files held rows as the webhook would have (receive_messages, in the order they came; no job).
+ * A row that cannot be filed (whatever the database refuses) must not stop the others, now or in
+ * every later read: should the batch fail, each row is filed alone, and one that still fails is
+ * held again with the reason and skipped from then on.
+ */
+async function fileRows(tx: Tx, rows: HeldRow[]): Promise<Filed> {
+  const filed: Filed = { events: [], taken: rows.length, failed: [] };
+  rows.sort((a, b) => (a.item.at < b.item.at ? -1 : a.item.at > b.item.at ? 1 : 0));
+  const file = async (part: HeldRow[]): Promise<Error | null> => {
+    await tx.query('SAVEPOINT filing');
+    try {
+      const r = await tx.query<{ event_id: number }>(`SELECT event_id FROM receive_messages($1::jsonb, '{}'::text[]) WHERE outcome = 'new'`,
+        [JSON.stringify(part.map((x, i) => ({ ...x.item, r: i })))]);
+      await tx.query('RELEASE SAVEPOINT filing');
+      filed.events.push(...r.rows.map((x) => Number(x.event_id)));
+      return null;
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT filing');
+      return err as Error;
+    }
+  };
+  if (!rows.length) return filed;
+  const whole = await file(rows);
+  if (!whole) return filed;
+  for (const row of rows) {
+    const err = rows.length === 1 ? whole : await file([row]);
+    if (!err) continue;
+    const reason = String(err.message).slice(0, 300);
+    filed.failed.push({ provider_message_id: row.provider_message_id, reason });
+    await tx.query(
+      `INSERT INTO held_messages (business_id, channel_id, provider_message_id, received_at, item, failed)
+       VALUES (app_business_id(), $1, $2, $3::timestamptz, $4::jsonb, $5)`,
+      [row.channel_id, row.provider_message_id, row.received_at, JSON.stringify(row.item), reason]);
+  }
+  return filed;
 }
 
 /**
  * The inbound step's first move in every read: files up to `limit` of the business's held
- * messages, the earliest first (message, conversation, event; no job: they are read now), and
- * returns their events. Rows another reader is filing are skipped.
+ * messages, the earliest first (message, conversation, event; no job: they are read now). Rows
+ * another reader is filing, and rows that could not be filed, are skipped.
  */
-export async function fileHeld(tx: Tx, limit: number): Promise<number[]> {
-  const rows = (await tx.query<{ item: Record<string, unknown> & { at: string } }>(prepared(
+export async function fileHeld(tx: Tx, limit: number): Promise<Filed> {
+  const rows = (await tx.query<HeldRow>(prepared(
     `DELETE FROM held_messages h USING (
        SELECT channel_id, provider_message_id FROM held_messages
-       WHERE business_id = app_business_id() ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED) x
+       WHERE business_id = app_business_id() AND failed IS NULL ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED) x
      WHERE h.business_id = app_business_id() AND h.channel_id = x.channel_id AND h.provider_message_id = x.provider_message_id
-     RETURNING h.item`), [limit])).rows;
-  return fileItems(tx, rows);
+     ${HELD_RETURNING}`), [limit])).rows;
+  return fileRows(tx, rows);
 }
 
 /**
@@ -295,7 +330,8 @@ export async function fileHeld(tx: Tx, limit: number): Promise<number[]> {
  * webhook would have queued them. One the inbound step is filing is waited for (its row lock).
  */
 export async function fileHeldMessage(tx: Tx, businessId: string, channelId: string, providerMessageId: string): Promise<void> {
-  const rows = (await tx.query<{ item: Record<string, unknown> & { at: string } }>(
-    `DELETE FROM held_messages h WHERE h.channel_id = $1 AND h.provider_message_id = $2 RETURNING h.item`, [channelId, providerMessageId])).rows;
-  for (const id of await fileItems(tx, rows)) await queueEventJobs(tx, businessId, 'message.received', id);
+  const rows = (await tx.query<HeldRow>(
+    `DELETE FROM held_messages h WHERE h.channel_id = $1 AND h.provider_message_id = $2 AND h.failed IS NULL ${HELD_RETURNING}`,
+    [channelId, providerMessageId])).rows;
+  for (const id of (await fileRows(tx, rows)).events) await queueEventJobs(tx, businessId, 'message.received', id);
 }
