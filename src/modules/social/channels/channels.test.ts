@@ -185,11 +185,13 @@ test('check on Meta WhatsApp: the phone number is read with the token and record
 test('check: a provider that cannot be reached is a 502 that changes nothing; roles and other businesses are refused', async () => {
   const shop = await newBusiness(t.app);
   const ch = await metaChannel(shop);
-  fake.queue({ status: 200, destroy: true });
+  // Every connection dropped: a check that met a closed kept-alive connection goes once more on a new one.
+  fake.queue({ status: 200, destroy: true }, 2);
   const down = await check(shop, ch.id);
   assertProblem(down, 502, 'provider_unreachable');
   assert.match(down.body.detail, /Could not reach Meta/);
   assert.ok(!JSON.stringify(down.body).includes(TOKEN));
+  fake.clear();
   fake.queue({ status: 503, body: 'Service Unavailable' });
   assertProblem(await check(shop, ch.id), 502, 'provider_unreachable');
   const after = await get(shop, ch.id);

@@ -42,7 +42,7 @@ export function get(req: GetRequest): Promise<HttpOutcome> {
   return request('GET', req);
 }
 
-function request(method: 'GET' | 'POST', req: GetRequest & { body?: string }): Promise<HttpOutcome> {
+function request(method: 'GET' | 'POST', req: GetRequest & { body?: string }, fresh = false): Promise<HttpOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -61,7 +61,7 @@ function request(method: 'GET' | 'POST', req: GetRequest & { body?: string }): P
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return finish({ type: 'network', code: 'bad_url', message: `unsupported protocol ${url.protocol}` });
     const body = req.body === undefined ? undefined : Buffer.from(req.body, 'utf8');
     const headers = { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
-    const r = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent: agents[url.protocol] }, (res) => {
+    const r = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent: fresh ? false : agents[url.protocol] }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400) {
         // Never followed (a provider does not redirect an API call; a redirect could carry the request elsewhere).
@@ -99,7 +99,20 @@ function request(method: 'GET' | 'POST', req: GetRequest & { body?: string }): P
       finish({ type: 'network', code: 'timeout', message: `no answer within ${req.timeoutMs} ms` });
       r.destroy();
     }, req.timeoutMs);
-    r.on('error', (err) => finish(networkFailure(err)));
+    r.on('error', (err) => {
+      // A kept-alive connection the provider closed while it sat idle fails the next request before
+      // any answer (ECONNRESET, EPIPE). A GET (a credentials check) goes once more, on a connection
+      // of its own. A send does not: the provider may have taken it before the connection dropped,
+      // so it fails as a network error and the queue retries it (its key keeps a repeat to one).
+      const code = (err as { code?: string }).code;
+      if (method === 'GET' && !fresh && !settled && r.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(request(method, req, true));
+        return;
+      }
+      finish(networkFailure(err));
+    });
     r.end(body);
   });
 }

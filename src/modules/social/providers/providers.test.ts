@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { metaError, startFakeProvider, telegramError, twilioError, type FakeProvider } from '../../../../test/helpers/fake-provider.js';
 import { createProvider, defaultProviderName, providerNameFor, type ProviderChannel, type ProviderName, type ProviderUrls, type SendResult } from './provider.js';
+import { get as httpGet, post as httpPost } from './http.js';
 
 let fake: FakeProvider;
 let urls: ProviderUrls;
@@ -381,4 +382,33 @@ describe('credentials check', () => {
     assert.deepEqual(slow.ok ? slow : [slow.kind, slow.code], ['transient', 'timeout']);
     assert.ok(!JSON.stringify(slow).includes(TG_TOKEN));
   });
+});
+
+test('a check on a kept-alive connection the provider closed goes again on a new one (a send does not)', async () => {
+  // The server drops every connection at its second request, without an answer: what a provider
+  // that closed an idle kept-alive connection looks like to the next request sent on it.
+  let seen = 0;
+  const server = createServer((req, res) => {
+    seen++;
+    const n = ((req.socket as any).requests = ((req.socket as any).requests ?? 0) + 1);
+    if (n === 2) { req.socket.destroy(); return; }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bot/getMe`;
+  try {
+    const first = await httpGet({ url, headers: {}, timeoutMs: 5000 });
+    const second = await httpGet({ url, headers: {}, timeoutMs: 5000 });
+    assert.deepEqual([first.type, second.type], ['response', 'response']);
+    assert.equal(second.type === 'response' && second.status, 200);
+    assert.equal(seen, 3, 'the second request was sent twice: on the closed connection, then on a new one');
+    // A send is not sent again: the provider may have taken it. It fails, and the queue retries it.
+    assert.equal((await httpGet({ url, headers: {}, timeoutMs: 5000 })).type, 'response');
+    const send = await httpPost({ url, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 5000 });
+    assert.equal(send.type, 'network');
+    assert.equal(seen, 5, 'the send went once');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
