@@ -13,7 +13,7 @@ import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
 import { startRuntime } from '../src/runtime.js';
 import { withTenant } from '../src/platform/tenancy.js';
 import { handleInboundBatch, INBOUND_BATCH } from '../src/modules/social/ordering/ordering.service.js';
-import { HOLD_ABOVE_PER_SECOND, ingestFor, type IngestItem } from '../src/modules/social/webhooks/webhooks.ingest.js';
+import { ingestFor, type IngestItem } from '../src/modules/social/webhooks/webhooks.ingest.js';
 
 let t: TestApp;
 let fake: FakeProvider;
@@ -40,6 +40,18 @@ async function shop(name: string) {
     assert.equal(r.statusCode, 200);
   };
   return { biz, say, pnid, secret };
+}
+
+/** Runs `fn` as in a burst: every webhook batch of this process is held. */
+async function holding<T>(fn: () => Promise<T>): Promise<T> {
+  const commit = ingestFor(t.db).commit;
+  const was = commit.holdAbovePerSecond;
+  commit.holdAbovePerSecond = -1;
+  try {
+    return await fn();
+  } finally {
+    commit.holdAbovePerSecond = was;
+  }
 }
 
 const get = async (biz: Biz, path: string) => ok(await call(t.app, 'GET', path, { token: biz.token })).data;
@@ -167,17 +179,14 @@ test('in a burst messages are held, answered once durable, then filed and read i
   const held = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [s.biz.business.id])).rows[0].n;
 
   // A burst: every batch is held.
-  commit.holdAbovePerSecond = -1;
   const heldBefore = commit.held;
-  let order: { id: string; answer: any };
-  try {
-    order = await post(ravi.mobile, 'I want 2 chocolate cakes');
-    assert.deepEqual(order.answer, { received: 1, duplicates: 0, statuses: 0 });
-    assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.duplicates, 1, 'a replay of a held message is a duplicate');
+  const order = await holding(async () => {
+    const first = await post(ravi.mobile, 'I want 2 chocolate cakes');
+    assert.deepEqual(first.answer, { received: 1, duplicates: 0, statuses: 0 });
+    assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', first.id)).answer.duplicates, 1, 'a replay of a held message is a duplicate');
     await post('+919812355555', 'hello');
-  } finally {
-    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  }
+    return first;
+  });
   assert.ok(commit.held > heldBefore);
   assert.equal(await held(), 2, 'held once each');
   assert.equal((await inbound()).length, 0, 'not filed yet');
@@ -208,13 +217,10 @@ test('in a burst messages are held, answered once durable, then filed and read i
 
   // A channel switched off by another process holds nothing more, whatever this one cached.
   await t.db.query(`UPDATE social_channels SET is_active = false WHERE business_id = $1`, [s.biz.business.id]);
-  commit.holdAbovePerSecond = -1;
-  try {
+  await holding(async () => {
     const off = await postMeta(t.app, metaText(s.pnid, ravi.mobile, 'one more', { id: newWamid() }), s.secret);
     assert.ok(off.statusCode >= 400 && off.statusCode < 500, `a switched-off channel takes nothing (got ${off.statusCode})`);
-  } finally {
-    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  }
+  });
   assert.equal(await held(), 0);
   assert.equal((await inbound()).length, 3);
 });
@@ -224,16 +230,12 @@ test('an edit or a deletion of a message still held in a burst changes that mess
   // The real payloads, for this shop's number; each names a message of its own.
   const payload = (name: string, original: string) => Buffer.from(real(name).toString('utf8')
     .replaceAll('1122334455667', s.pnid).replaceAll('wamid.zzzzzz', original).replaceAll('wamid.yyyyyy', newWamid()));
-  const commit = ingestFor(t.db).commit;
-  commit.holdAbovePerSecond = -1; // a burst: every batch is held
-  try {
+  await holding(async () => {
     for (const [id, text] of [['wamid.held-edited', 'Text before the edit'], ['wamid.held-deleted', 'Soon gone']]) {
       assert.deepEqual((await postMeta(t.app, metaText(s.pnid, '972987654321', text, { id, name: 'Test Name' }), s.secret)).json(),
         { received: 1, duplicates: 0, statuses: 0 });
     }
-  } finally {
-    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  }
+  });
   const conversations = async () => (await get(s.biz, '/social/conversations'));
   assert.equal((await conversations()).length, 0, 'held, not yet filed');
   assert.equal((await postMeta(t.app, undefined, s.secret, { raw: payload('whatsapp-edit.json', 'wamid.held-edited') })).statusCode, 200);
@@ -264,14 +266,11 @@ test('a held message that cannot be filed stays held with the reason, and never 
     `SELECT data FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = $1`, [s.biz.business.id])).rows.map((j) => j.data);
   const deps = { db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog };
 
-  commit.holdAbovePerSecond = -1;
-  try {
+  await holding(async () => {
     // Held together: the one without a message type is refused only when it is filed.
     const outcomes = await Promise.all([commit.submit([item('good-1', 'text')]), commit.submit([item('bad-1', null)]), commit.submit([item('good-2', 'text')])]);
     assert.deepEqual(outcomes.map((o) => o[0].outcome), ['new', 'new', 'new']);
-  } finally {
-    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  }
+  });
   await handleInboundBatch(deps, await jobs());
   assert.deepEqual((await inbound()).map((m) => m.provider_message_id), ['good-1', 'good-2']);
   assert.ok((await inbound()).every((m) => m.intent === 'order'), 'the others were filed and read');
@@ -280,12 +279,9 @@ test('a held message that cannot be filed stays held with the reason, and never 
   assert.match(bad.failed ?? '', /message_type|null/, 'the reason is kept');
 
   // Later reads file what comes next and leave it alone.
-  commit.holdAbovePerSecond = -1;
-  try {
+  await holding(async () => {
     await commit.submit([item('good-3', 'text')]);
-  } finally {
-    commit.holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  }
+  });
   await handleInboundBatch(deps, await jobs());
   assert.deepEqual((await inbound()).map((m) => m.provider_message_id), ['good-1', 'good-2', 'good-3']);
   assert.deepEqual((await held()).map((h) => h.provider_message_id), ['bad-1']);

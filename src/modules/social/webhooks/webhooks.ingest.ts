@@ -113,9 +113,11 @@ export class GroupCommit {
   /** Transactions written so far (the tests check that concurrent requests shared one), and of them held. */
   batches = 0;
   held = 0;
-  /** Above this many webhooks a second (`rate`), batches are held (tests set it to hold every batch). */
-  holdAbovePerSecond = HOLD_ABOVE_PER_SECOND;
-  constructor(private db: Database, lanes: number, private rate: () => number = () => 0) {
+  /**
+   * @param rate webhooks a second now; above `holdAbovePerSecond`, batches are held (Infinity: never;
+   * tests set -1 to hold every batch).
+   */
+  constructor(private db: Database, lanes: number, private rate: () => number = () => 0, public holdAbovePerSecond = Infinity) {
     this.lanes = Array.from({ length: lanes }, () => ({ waiting: [], busy: false }));
   }
 
@@ -200,7 +202,9 @@ export function ingestFor(db: Database): Ingest {
     const webhooks = new PerSecond();
     // PGlite holds nothing: its one thread would file every held message later anyway, so holding
     // only adds work (measured: 574 webhooks/s with the defaults against 770-940 without).
-    const commit = new GroupCommit(db, db.kind === 'pglite' ? 1 : INGEST_LANES, db.kind === 'pglite' ? () => 0 : () => webhooks.perSecond);
+    const commit = db.kind === 'pglite'
+      ? new GroupCommit(db, 1, () => webhooks.perSecond, Infinity)
+      : new GroupCommit(db, INGEST_LANES, () => webhooks.perSecond, HOLD_ABOVE_PER_SECOND);
     i = { routes: new TtlCache(), channels: new TtlCache(), commit, webhooks };
     perDatabase.set(db, i);
   }
