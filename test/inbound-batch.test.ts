@@ -214,6 +214,19 @@ test('in a burst messages are held, answered once durable, then filed and read i
   assert.equal(conversation.unread, 2);
   assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.duplicates, 1, 'a replay after filing is a duplicate');
   assert.equal((await inbound()).length, 3);
+  // In another burst a replay of the filed order is held again (holding reads no stored message)
+  // and answered as received; filing it stops at the stored message's key: stored and read once.
+  const events = async () => (await withTenant(t.db, s.biz.business.id, (tx) => tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM events WHERE type = 'message.received'`))).rows[0].n;
+  const eventsBefore = await events();
+  await holding(async () => assert.equal((await post(ravi.mobile, 'I want 2 chocolate cakes', order.id)).answer.received, 1));
+  assert.equal(await held(), 1);
+  await handleInboundBatch({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, [{ business_id: s.biz.business.id, type: 'message.held' }]);
+  assert.equal(await held(), 0);
+  assert.equal((await inbound()).length, 3, 'stored once');
+  assert.equal(await events(), eventsBefore, 'no second message.received');
+  assert.equal((await get(s.biz, '/sales?status=draft')).length, 1, 'read once');
+  assert.equal((await get(s.biz, `/social/conversations?customer_id=${ravi.id}`))[0].unread, 2);
 
   // A channel switched off by another process holds nothing more, whatever this one cached.
   await t.db.query(`UPDATE social_channels SET is_active = false WHERE business_id = $1`, [s.biz.business.id]);

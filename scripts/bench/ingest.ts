@@ -21,7 +21,7 @@ import { metaText } from '../../src/modules/social/webhooks/samples.js';
 import { signMeta } from '../../src/modules/social/webhooks/signatures.js';
 import { scratchDatabase } from '../../test/helpers/app.js';
 import { startFakeProvider } from '../../test/helpers/fake-provider.js';
-import { fmt, percentile, startNodeFlags, type Row, type Section, type Target } from './types.js';
+import { fmt, percentile, postgresCpu, postgresCpuSince, processCpuMs, startNodeFlags, type Row, type Section, type Target } from './types.js';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? (process.env.BENCH_QUICK ? 3 : 10));
 const CONNECTIONS = 32;
@@ -29,10 +29,12 @@ const SENDERS = 500;
 const ROUNDS = process.env.BENCH_QUICK ? 1 : 2;
 const root = new URL('../..', import.meta.url).pathname;
 
-interface Run { rps: number; p50: number; p99: number; acked: number; sent: number; failed: number; acks: string[] }
+/** CPU per acknowledged webhook, in µs: the server's process, PostgreSQL's, and the bench's own (the load generator, and the reference receiver when it is the one measured). */
+interface Cpu { server: number; postgres: number; bench: number }
+interface Run { rps: number; p50: number; p99: number; acked: number; sent: number; failed: number; acks: string[]; cpu: Cpu }
 
 /** Drives `url` with signed webhooks for SECONDS; the ids of acknowledged messages are kept. */
-async function load(url: string, pnid: string, secret: string): Promise<Run> {
+export async function load(url: string, pnid: string, secret: string, serverPid?: number): Promise<Run> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const target = new URL(url);
   const latencies: number[] = [];
@@ -60,14 +62,22 @@ async function load(url: string, pnid: string, secret: string): Promise<Run> {
     req.on('error', () => { failed++; resolve(); });
     req.end(raw);
   });
+  const cpu0 = { server: serverPid ? processCpuMs(serverPid) : 0, postgres: postgresCpu(), bench: process.cpuUsage() };
   const started = Date.now();
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
     while (Date.now() < end) await post(sent++);
   }));
   const seconds = (Date.now() - started) / 1000;
+  const perRequest = (ms: number) => (ms * 1000) / Math.max(1, acks.length);
+  const benchCpu = process.cpuUsage(cpu0.bench);
+  const cpu = {
+    server: serverPid ? perRequest(processCpuMs(serverPid) - cpu0.server) : NaN,
+    postgres: perRequest(postgresCpuSince(cpu0.postgres)),
+    bench: perRequest((benchCpu.user + benchCpu.system) / 1000),
+  };
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: acks.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), acked: acks.length, sent, failed, acks };
+  return { rps: acks.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), acked: acks.length, sent, failed, acks, cpu };
 }
 
 // ---- the least possible receiver -------------------------------------------------------------
@@ -129,7 +139,7 @@ async function reference(target: Target, secret: string): Promise<{ url: string;
 
 interface Karigar { url: string; process: ChildProcess; peakRss(): number; stop(): Promise<void> }
 
-async function startKarigar(env: Record<string, string>, role: 'all' | 'api'): Promise<Karigar> {
+export async function startKarigar(env: Record<string, string>, role: 'all' | 'api'): Promise<Karigar> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [...startNodeFlags(), join(root, 'dist/server.js'), ...(role === 'api' ? ['--role=api'] : [])], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -169,7 +179,7 @@ async function api(base: string, method: string, path: string, token: string | u
 }
 
 /** A database for one Karigar mode: a shop with a WhatsApp channel; stored messages counted afterwards. */
-async function karigarDatabase(target: Target, providerUrl: string) {
+export async function karigarDatabase(target: Target, providerUrl: string) {
   const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex') };
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-karigar-'));
   const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!, 'karigar_bench') : undefined;
@@ -231,6 +241,26 @@ async function catchUp(url: string): Promise<{ waiting: number; seconds: number 
   return { waiting: first, seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * What one acknowledged webhook costs in CPU, each side. The load generator runs in the bench's
+ * process beside the reference receiver, so the receiver's share is the bench's CPU in its run less
+ * the load generator's (the bench's CPU in Karigar's runs, the same code for the same load).
+ */
+function cpuRow(target: Target, all: Run, apiOnly: Run, ref: Run): Row {
+  const us = (n: number) => `${fmt(n)} µs`;
+  const loadGen = (all.cpu.bench + apiOnly.cpu.bench) / 2;
+  const side = (c: Cpu) => target.kind === 'postgres' ? `Node ${us(c.server)} + PostgreSQL ${us(c.postgres)}` : `${us(c.server)} (Node and PGlite, one process)`;
+  const refServer = Math.max(0, ref.cpu.bench - loadGen);
+  const refTotal = refServer + (target.kind === 'postgres' ? ref.cpu.postgres : 0);
+  const apiTotal = apiOnly.cpu.server + (target.kind === 'postgres' ? apiOnly.cpu.postgres : 0);
+  return {
+    measure: 'CPU per acknowledged webhook (the best runs above, from /proc)',
+    karigar: `defaults: ${side(all.cpu)}; --role=api: ${side(apiOnly.cpu)}; the load generator ${us(loadGen)}`,
+    reference: target.kind === 'postgres' ? `Node ${us(refServer)} + PostgreSQL ${us(ref.cpu.postgres)}` : `${us(refServer)} (Node and PGlite, one process)`,
+    ratio: `${fmt(refTotal / apiTotal, 2)}× (--role=api)`,
+  };
+}
+
 const line = (r: Run) => `${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
 const best = (runs: Run[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
 
@@ -258,7 +288,7 @@ async function run(target: Target): Promise<Row[]> {
         const k = await startKarigar(m.env, role);
         try {
           if (round === 0) await m.setUp(k);
-          const r2 = await load(`${k.url}/api/v1/social/webhook/whatsapp`, m.pnid, m.secret);
+          const r2 = await load(`${k.url}/api/v1/social/webhook/whatsapp`, m.pnid, m.secret, k.process.pid);
           runs[role].push(r2);
           if (role === 'all') backlogs.push(await catchUp(k.url));
           rss[role] = Math.max(rss[role], k.peakRss());
@@ -293,6 +323,7 @@ async function run(target: Target): Promise<Row[]> {
         karigar: backlogs.map((b) => `${fmt(b.waiting)} batches, read in ${fmt(b.seconds, 1)} s`).join('; ') },
       { measure: `ingest, ${CONNECTIONS} connections, ${SECONDS} s, --role=api`, karigar: line(apiOnly), reference: line(refBest),
         ratio: `${fmt(ratio(apiOnly), 2)}×`, target: '≥ 0.9×', ok: ratio(apiOnly) >= 0.9 },
+      cpuRow(target, all, apiOnly, refBest),
       { measure: 'peak RSS under the ingest load (VmHWM)', karigar: `${fmt(rss.all)} MB defaults, ${fmt(rss.api)} MB --role=api`,
         target: '≤ 150 MB', ok: Math.max(rss.all, rss.api) <= 150 },
       { measure: 'acknowledged webhooks stored exactly once', karigar: checks.join('; '),

@@ -1,7 +1,7 @@
 // The shape every bench section shares: a target database, and rows for the one table
 // `npm run bench` prints. A figure means something only beside its reference from the same run,
 // so a row carries both, and the ratio between them.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/platform/db.js';
@@ -65,4 +65,38 @@ export async function benchDatabase(target: Target): Promise<{ db: Database; dro
   const db = await openDatabase({ dataDir: join(dir, 'pgdata') });
   await migrate(db);
   return { db, async drop() { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/**
+ * CPU time in ms, read from /proc (Linux; user + system, in clock ticks of 10 ms): of one process,
+ * or of every PostgreSQL server process on the machine (the bench's server is local). Used to say
+ * what a request costs each side, which a rate alone hides when the load generator shares the cores.
+ */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Each PostgreSQL server process's CPU so far; `postgresCpuSince` sums what each used since (new ones from 0). */
+export function postgresCpu(): Map<number, number> {
+  const each = new Map<number, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') each.set(Number(pid), processCpuMs(Number(pid)));
+    } catch { /* gone meanwhile */ }
+  }
+  return each;
+}
+
+/** By process, so that a process that exits meanwhile (the last run's connections) does not count against this one. */
+export function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpu()) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
