@@ -79,6 +79,9 @@ test('a signed webhook whose text and profile name hold NULs is accepted, stored
   assert.equal(r.json().received, 1);
   const clean = await postMeta(t.app, metaText(pnid, '+919812345678', 'and a card', { name: 'Ravi' }), secret);
   assert.equal(clean.statusCode, 200, clean.body);
+  // A lone surrogate (JSON escapes it, as it does a NUL) is removed too; an emoji's pair is kept.
+  const lone = await postMeta(t.app, metaText(pnid, '+919812345678', 'three \ud800pies \ud83c\udf82', { name: 'Ravi' }), secret);
+  assert.equal(lone.statusCode, 200, lone.body);
 
   const inbound = ok(await call(t.app, 'GET', '/social/messages?direction=inbound', { token: biz.token })).data;
   const stripped = inbound.find((m: any) => m.message_text === 'two cakes');
@@ -87,6 +90,8 @@ test('a signed webhook whose text and profile name hold NULs is accepted, stored
   assert.equal(stripped.metadata.profile_name, 'Ravi');
   const untouched = inbound.find((m: any) => m.message_text === 'and a card');
   assert.equal(untouched.metadata.unstorable_removed, undefined, 'only a changed message says so');
+  const surrogate = inbound.find((m: any) => m.message_text?.startsWith('three'));
+  assert.deepEqual([surrogate?.message_text, surrogate?.metadata.unstorable_removed], ['three pies \u{1F382}', true]);
 
   // Twilio's form-encoded webhook, the same.
   const tw = ok(await call(t.app, 'POST', '/social/channels', { token: biz.token, body: {

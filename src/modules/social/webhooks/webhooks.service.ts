@@ -37,7 +37,17 @@ interface Parsed {
   scheme: Scheme;
   groups: InboundGroup[];
   twilioParams?: [string, string][];
+  /** Whether the parsed text may hold a NUL or a lone surrogate (see storable). */
+  mayBeUnstorable: boolean;
 }
+
+/**
+ * Parsed JSON holds a NUL or a lone surrogate only where the body escaped one: JSON forbids a raw
+ * NUL in a string, and decoding UTF-8 makes an invalid sequence U+FFFD, never a surrogate. A body
+ * without such an escape is stored as parsed, without a copy (an emoji's escaped pair matches too,
+ * and is looked at whole).
+ */
+const ESCAPED_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])/;
 
 const header = (h: WebhookRequest['headers'], name: string) => {
   const v = h[name];
@@ -49,20 +59,22 @@ function parse(req: WebhookRequest): Parsed {
   try {
     if (req.channelType === 'whatsapp' && isForm) {
       const params = [...new URLSearchParams(req.raw.toString('utf8')).entries()];
-      return { scheme: 'twilio', groups: parseTwilio(Object.fromEntries(params)), twilioParams: params };
+      return { scheme: 'twilio', groups: parseTwilio(Object.fromEntries(params)), twilioParams: params, mayBeUnstorable: true };
     }
     if (isForm) throw badRequest('Only Twilio WhatsApp webhooks are form-encoded');
+    const text = req.raw.toString('utf8');
     let body: unknown;
     try {
-      body = JSON.parse(req.raw.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       throw badRequest('The body is not valid JSON');
     }
-    if (req.channelType === 'whatsapp') return { scheme: 'meta', groups: parseMetaWhatsApp(body) };
-    if (req.channelType === 'telegram') return { scheme: 'telegram', groups: parseTelegram(body) };
+    const mayBeUnstorable = ESCAPED_UNSTORABLE.test(text);
+    if (req.channelType === 'whatsapp') return { scheme: 'meta', groups: parseMetaWhatsApp(body), mayBeUnstorable };
+    if (req.channelType === 'telegram') return { scheme: 'telegram', groups: parseTelegram(body), mayBeUnstorable };
     const expected = req.channelType === 'facebook' ? 'page' : 'instagram';
     if ((body as { object?: unknown })?.object !== expected) throw new PayloadError(`object must be "${expected}"`);
-    return { scheme: 'meta', groups: parseMessenger(body) };
+    return { scheme: 'meta', groups: parseMessenger(body), mayBeUnstorable };
   } catch (err) {
     if (err instanceof PayloadError) throw badRequest(`Not a ${req.channelType} webhook payload: ${err.message}`);
     throw err;
@@ -152,7 +164,7 @@ export async function receiveWebhook(deps: { db: Database; config: Config }, req
     throw badRequest('Telegram webhooks need ?channel_id= (set it in the URL given to setWebhook)');
   }
   const parsed = parse(req);
-  parsed.groups = parsed.groups.map(storable);
+  if (parsed.mayBeUnstorable) parsed.groups = parsed.groups.map(storable);
   if (parsed.groups.length) {
     const fast = await receiveFast(deps, req, parsed);
     if (fast) return fast;
