@@ -1,5 +1,6 @@
 // buildApp(deps): the whole HTTP service as a Fastify instance, without listen(). Tests call it
 // directly; server.ts adds the port.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -25,6 +26,7 @@ import { paymentRoutes } from './modules/payments/payments.routes.js';
 import { channelRoutes } from './modules/social/channels/channels.routes.js';
 import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
+import { webhookLane, type WebhookLane } from './modules/social/webhooks/webhooks.lane.js';
 import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
 import { conversationRoutes } from './modules/social/conversations/conversations.routes.js';
@@ -49,6 +51,7 @@ export type App = FastifyInstance;
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    webhookLane: WebhookLane;
   }
 }
 
@@ -92,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerObservability(app, { waitingJobs: () => waitingJobs(deps.db) });
+  const { observe } = registerObservability(app, { waitingJobs: () => waitingJobs(deps.db) });
   registerAuth(app, deps.config.jwtSecret, deps.config.jwtPreviousSecret);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -128,6 +131,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   await registerConsole(app, deps.consoleDir);
+
+  // Plain webhooks are answered by the lane before Fastify sees them (webhooks.lane.ts); every
+  // other request, and any webhook the lane leaves, goes to Fastify's own handler as before.
+  const lane = webhookLane(app, observe);
+  const [fastifyHandler] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  app.server.removeAllListeners('request');
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!lane.take(req, res)) fastifyHandler(req, res);
+  });
+  app.decorate('webhookLane', lane);
 
   return app;
 }

@@ -47,7 +47,8 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[], extra?: Record<string, unknown>) {
+/** The problem+json body of an answer (RFC 9457). */
+export function problemBody(status: number, code: string, detail: string, errors?: FieldError[], extra?: Record<string, unknown>): Record<string, unknown> {
   const body: Record<string, unknown> = {
     ...extra,
     type: `https://karigar.dev/problems/${code}`,
@@ -57,8 +58,15 @@ export function sendProblem(reply: FastifyReply, status: number, code: string, d
     code,
   };
   if (errors?.length) body.errors = errors;
-  return reply.status(status).type('application/problem+json').send(body);
+  return body;
 }
+
+export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[], extra?: Record<string, unknown>) {
+  return reply.status(status).type('application/problem+json').send(problemBody(status, code, detail, errors, extra));
+}
+
+/** An answer to an error: its status, its headers and its problem+json body. */
+export interface Problem { status: number; headers?: Record<string, string>; body: Record<string, unknown> }
 
 /** "/items/0/quantity" -> "items[0].quantity" */
 function fieldName(instancePath: string, missing?: string): string {
@@ -159,34 +167,43 @@ export function rejectUnstorableText(app: FastifyInstance) {
   });
 }
 
+/**
+ * What every error is answered with, wherever it is met (a route, or the webhook lane, which answers
+ * outside Fastify): input problems are 4xx, only our own faults are 500 and logged.
+ */
+export function problemFor(err: FastifyError & { code?: string }, log: { warn(o: object, m: string): void; error(o: object, m: string): void }): Problem {
+  if (err instanceof AppError) {
+    return { status: err.status, headers: err.headers, body: problemBody(err.status, err.code, err.message, err.errors, err.extra) };
+  }
+
+  if (err.validation) {
+    const errors = err.validation.map((v: any) => ({
+      field: fieldName(v.instancePath ?? '', v.params?.missingProperty) || String(err.validationContext ?? 'body'),
+      message: v.message ?? 'is invalid',
+    }));
+    return { status: 400, body: problemBody(400, 'validation_failed', `Invalid ${err.validationContext ?? 'input'}`, errors) };
+  }
+
+  const pg = err.code && PG_INPUT_ERRORS[err.code];
+  if (pg) {
+    log.warn(dbErrorFields(err), 'database rejected input');
+    return { status: pg[0], body: problemBody(pg[0], 'rejected', pg[1]) };
+  }
+
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[err.code ?? ''] ?? (err.code ?? 'bad_request').toLowerCase();
+    return { status, body: problemBody(status, code, frameworkDetail(code, err.message)) };
+  }
+  log.error(safeErrorFields(err), 'unhandled error');
+  return { status: 500, body: problemBody(500, 'internal', 'Something went wrong on our side; the request was not applied') };
+}
+
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof AppError) {
-      if (err.headers) reply.headers(err.headers);
-      return sendProblem(reply, err.status, err.code, err.message, err.errors, err.extra);
-    }
-
-    if (err.validation) {
-      const errors = err.validation.map((v: any) => ({
-        field: fieldName(v.instancePath ?? '', v.params?.missingProperty) || String(err.validationContext ?? 'body'),
-        message: v.message ?? 'is invalid',
-      }));
-      return sendProblem(reply, 400, 'validation_failed', `Invalid ${err.validationContext ?? 'input'}`, errors);
-    }
-
-    const pg = err.code && PG_INPUT_ERRORS[err.code];
-    if (pg) {
-      req.log.warn(dbErrorFields(err), 'database rejected input');
-      return sendProblem(reply, pg[0], 'rejected', pg[1]);
-    }
-
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const code = FASTIFY_CODES[err.code ?? ''] ?? (err.code ?? 'bad_request').toLowerCase();
-      return sendProblem(reply, status, code, frameworkDetail(code, err.message));
-    }
-    req.log.error(safeErrorFields(err), 'unhandled error');
-    return sendProblem(reply, 500, 'internal', 'Something went wrong on our side; the request was not applied');
+    const p = problemFor(err, req.log);
+    if (p.headers) reply.headers(p.headers);
+    return reply.status(p.status).type('application/problem+json').send(p.body);
   });
 
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'not_found', `No route ${req.method} ${boundedPath(req.url)}`));

@@ -68,14 +68,19 @@ export function registerObservability(app: FastifyInstance, opts: { waitingJobs?
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    requests.inc({ method, route, status: String(status) });
+    duration.observe({ method, route }, seconds);
+  };
   app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: req.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true }, config: { auth: 'public' } }, async (_req, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();
   });
-  return registry;
+  return { registry, observe };
 }
+
+/** Counts an answered request in the metrics (for answers given outside Fastify's hooks: the webhook lane). */
+export type ObserveRequest = (method: string, route: string, status: number, seconds: number) => void;
