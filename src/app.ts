@@ -1,6 +1,5 @@
 // buildApp(deps): the whole HTTP service as a Fastify instance, without listen(). Tests call it
 // directly; server.ts adds the port.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -26,7 +25,7 @@ import { paymentRoutes } from './modules/payments/payments.routes.js';
 import { channelRoutes } from './modules/social/channels/channels.routes.js';
 import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
-import { webhookLane, type WebhookLane } from './modules/social/webhooks/webhooks.lane.js';
+import { serverWithLane, webhookLane, type ServerSettings, type WebhookLane } from './modules/social/webhooks/webhooks.lane.js';
 import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
 import { conversationRoutes } from './modules/social/conversations/conversations.routes.js';
@@ -63,6 +62,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  let lane: WebhookLane | undefined;
   const app = Fastify({
     logger: deps.logger === false ? false : { ...loggerOptions(deps.config.logLevel), ...(deps.logStream ? { stream: deps.logStream } : {}) },
     genReqId,
@@ -72,6 +72,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.trustProxy,
     // Bad percent-escapes, invalid UTF-8 and over-long path segments answer problem+json too.
     frameworkErrors,
+    // Every server Fastify listens on (one per address) offers plain webhooks to the lane first
+    // (webhooks.lane.ts); every other request, and any webhook the lane leaves, is Fastify's.
+    serverFactory: (handler, opts) => serverWithLane(handler, opts as unknown as ServerSettings, () => lane),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -132,14 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await registerConsole(app, deps.consoleDir);
 
-  // Plain webhooks are answered by the lane before Fastify sees them (webhooks.lane.ts); every
-  // other request, and any webhook the lane leaves, goes to Fastify's own handler as before.
-  const lane = webhookLane(app, observe);
-  const [fastifyHandler] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  app.server.removeAllListeners('request');
-  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!lane.take(req, res)) fastifyHandler(req, res);
-  });
+  lane = webhookLane(app, observe);
   app.decorate('webhookLane', lane);
 
   return app;

@@ -68,7 +68,7 @@ export function registerObservability(app: FastifyInstance, opts: { waitingJobs?
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  const observe = (method: string, route: string, status: number, seconds: number) => {
+  const observe: ObserveRequest = (method, route, status, seconds) => {
     requests.inc({ method, route, status: String(status) });
     duration.observe({ method, route }, seconds);
   };

@@ -7,8 +7,9 @@
 // Content-Length within the limit — and answers it as the route would: the same service
 // (receiveWebhook), the same problem+json for every error (problemFor), the same request id,
 // metrics and request log lines. Anything else, and everything once the app is closing (its 503),
-// is Fastify's, by the route in webhooks.routes.ts.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// is Fastify's, by the route in webhooks.routes.ts. The lane sits in the HTTP server Fastify is
+// given (serverWithLane, its serverFactory), so it is on every address the app listens on.
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { problemFor } from '../../../platform/errors.js';
@@ -26,6 +27,24 @@ export interface WebhookLane {
   take(req: IncomingMessage, res: ServerResponse): boolean;
   /** Requests the lane has taken (the tests check it took theirs). */
   taken: number;
+}
+
+/** Fastify's server options that a serverFactory must apply itself (Fastify's defaults filled in). */
+export interface ServerSettings { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket?: number }
+
+/**
+ * An HTTP server that offers each request to the lane (once there is one) and gives Fastify the
+ * rest, set up as Fastify sets up its own (fastify/lib/server.js, HTTP/1).
+ */
+export function serverWithLane(fastify: RequestListener, settings: ServerSettings, lane: () => WebhookLane | undefined): Server {
+  const server = createServer(settings.http ?? {}, (req, res) => {
+    if (!lane()?.take(req, res)) fastify(req, res);
+  });
+  server.keepAliveTimeout = settings.keepAliveTimeout;
+  server.requestTimeout = settings.requestTimeout;
+  server.setTimeout(settings.connectionTimeout);
+  if (settings.maxRequestsPerSocket && settings.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+  return server;
 }
 
 /** The client's address as Fastify's request.ip gives it: X-Forwarded-For only through a trusted proxy (TRUST_PROXY). */
