@@ -3,7 +3,8 @@
 //   - the least possible receiver of the same job: node:http, raw body, HMAC-SHA256 check, one
 //     INSERT … ON CONFLICT DO NOTHING, answer 200 (on PGlite in-process; on PostgreSQL via a pg pool);
 //   - Karigar as its own process (`node dist/server.js`, as `npm start` runs it), with the defaults
-//     (api and worker in one process) and with --role=api.
+//     (api and worker in one process) and with --role=api. It logs at its default level, info (two
+//     request lines a webhook), to /dev/null; BENCH_LOG_LEVEL sets another.
 // Each run starts with WARMUP seconds of the same load, not measured (every Karigar run is a new
 // process, and the first seconds of one compile its code: a cold run measured 3,500-3,700 req/s
 // where the same process took 5,300 warm); its webhooks still count in the exactly-once check.
@@ -160,7 +161,7 @@ interface Karigar { url: string; process: ChildProcess; peakRss(): number; stop(
 export async function startKarigar(env: Record<string, string>, role: 'all' | 'api'): Promise<Karigar> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [...startNodeFlags(), join(root, 'dist/server.js'), ...(role === 'api' ? ['--role=api'] : [])], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}) }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}`;
