@@ -1,18 +1,19 @@
-// The per-channel rate cap: GCRA with no burst. A channel's row in channel_send_pace holds the
-// earliest time its next send may go; taking a slot moves it one interval on, atomically, in the
-// database every process shares, so sends of one channel go at least one interval apart whichever
-// process sends them. The pure rule is here (and unit-tested); bookSlot() applies it in one SQL
-// statement.
+// The per-channel rate cap: a sliding window. At most the cap's sends of a channel go in any window
+// of (1000 + margin) ms, a few ms apart: a burst goes at once, and the send after the cap-th waits
+// until the cap-th last is a window old. A channel's row in channel_send_pace holds its slots within
+// the last window; booking one is one call of book_send_slot() (migration 0016), atomic in the
+// database every process shares, so the cap holds whichever process sends. The pure rule is here
+// (and unit-tested); the function applies the same rule in SQL.
 import { prepared } from '../../../platform/db.js';
 import type { Tx } from '../../../platform/tenancy.js';
 
 /**
- * Spacing slack per sliding second, in ms. A send leaves at its slot but arrives a little later,
- * by a varying amount (timer and event-loop lag, the commit, the network). Sends spaced exactly
- * 1000/cap ms apart would let the cap + 1st arrival fall inside the 1st's second whenever the
- * 1st is later than the cap + 1st; spacing them (1000 + margin)/cap ms apart tolerates a spread
- * of arrival delays up to the margin. The price: at most cap × 1000 / (1000 + margin) sends/s
- * (79.2/s at cap 80).
+ * Slack per window, in ms. A send leaves at its slot but arrives a little later, by a varying
+ * amount (timer and event-loop lag, the commit, the network). Counting the cap in windows of
+ * exactly a second would let the cap + 1st arrival fall inside the 1st's second whenever the 1st
+ * is later than the cap + 1st; windows of 1000 + margin ms tolerate a spread of arrival delays up
+ * to the margin. The price: over a long backlog, the cap's sends every 1000 + margin ms (79.2/s
+ * at cap 80).
  */
 export const JITTER_MARGIN_MS = 10; // the default of SEND_JITTER_MARGIN_MS
 /**
@@ -29,34 +30,75 @@ export const BOOKING_HORIZON_MS = 2_000;
 export const BOOKING_LEAD_MS = 10;
 /**
  * The first send after an idle second is often the slowest to arrive (a new connection, a cold
- * path), and the sends after it are not: the slot after it comes this much later, so the cap + 1st
- * send still falls outside its second. Once per burst, not per send.
+ * path), and the sends after it are not: it counts this much later in the window, so the send one
+ * window after it still falls outside its second. Once per burst, not per send.
  */
 export const FIRST_SEND_ALLOWANCE_MS = 50;
 
-/** The least time between two sends of one channel at this cap. */
+/** The cap as a whole number of sends, WhatsApp's default when it is missing or broken. */
+export function capOf(maxPerSecond: number): number {
+  return Number.isFinite(maxPerSecond) && maxPerSecond >= 1 ? Math.floor(maxPerSecond) : 80;
+}
+
+/** The window the cap counts sends in: a second and the margin for arrival jitter. */
+export function windowMs(marginMs = JITTER_MARGIN_MS): number {
+  return 1000 + marginMs;
+}
+
+/**
+ * The least time between two sends of one channel: a few ms, so that the senders of a burst wake
+ * one after another and each leaves on time (a sender woken late books again: see deliver());
+ * at a cap over 500, the window's share of one send, so the gap never holds a channel under its cap.
+ */
+export function sendGapMs(maxPerSecond: number, marginMs = JITTER_MARGIN_MS): number {
+  return Math.min(MAX_GAP_MS, windowMs(marginMs) / capOf(maxPerSecond));
+}
+export const MAX_GAP_MS = 2;
+
+/** The window's share of one send: how far apart PGlite's sends go (LocalPace). */
 export function sendIntervalMs(maxPerSecond: number, marginMs = JITTER_MARGIN_MS): number {
-  const cap = Number.isFinite(maxPerSecond) && maxPerSecond > 0 ? maxPerSecond : 80;
-  return (1000 + marginMs) / cap;
+  return windowMs(marginMs) / capOf(maxPerSecond);
+}
+
+/** A channel's sends as the rule sees them: the last slot, and every slot within the last window (the allowance added to a first send). */
+export interface PaceState { last: number | undefined; recent: number[] }
+export const NO_SENDS: PaceState = { last: undefined, recent: [] };
+
+/**
+ * The earliest a send may go at or after `soonest`: one gap after the last send (unless the channel
+ * was idle for a second), and one window after the cap-th latest send in the window.
+ */
+export function earliestSlot(state: PaceState, soonest: number, maxPerSecond: number, marginMs = JITTER_MARGIN_MS): { at: number; idle: boolean } {
+  const cap = capOf(maxPerSecond);
+  const idle = state.last === undefined || state.last < soonest - 1000;
+  let at = idle ? soonest : Math.max(soonest, state.last! + sendGapMs(cap, marginMs));
+  if (state.recent.length >= cap) {
+    const capTh = [...state.recent].sort((a, b) => b - a)[cap - 1];
+    at = Math.max(at, capTh + windowMs(marginMs));
+  }
+  return { at, idle };
+}
+
+/** The state after a send at `at`: slots a window old are forgotten; a first send after an idle second counts its allowance. */
+export function withSend(state: PaceState, at: number, idle: boolean, marginMs = JITTER_MARGIN_MS, firstAllowanceMs = FIRST_SEND_ALLOWANCE_MS): PaceState {
+  const from = at - windowMs(marginMs);
+  return { last: at, recent: [...state.recent.filter((x) => x > from), at + (idle ? firstAllowanceMs : 0)] };
 }
 
 export type Booking =
-  | { slotAt: number; nextSlotAt: number }
+  | { slotAt: number; state: PaceState }
   | { retryAt: number };
 
 /**
- * GCRA without burst tolerance: a send asking at `now` gets the later of now (plus the lead) and
- * the channel's next free slot, and the next free slot moves one interval past it; a slot more than horizonMs
+ * A send asking at `now` gets the earliest slot from now plus the lead; a slot more than horizonMs
  * away is not booked, and the send should ask again at retryAt (when it will be within half the
  * horizon, unless others have booked meanwhile).
  */
-export function bookSlotAt(nextSlotAt: number | undefined, now: number, intervalMs: number, horizonMs = BOOKING_HORIZON_MS,
+export function bookSlotAt(state: PaceState, now: number, maxPerSecond: number, marginMs = JITTER_MARGIN_MS, horizonMs = BOOKING_HORIZON_MS,
   leadMs = BOOKING_LEAD_MS, firstAllowanceMs = FIRST_SEND_ALLOWANCE_MS): Booking {
-  const soonest = now + leadMs;
-  const slotAt = Math.max(nextSlotAt ?? 0, soonest);
-  if (slotAt - now > horizonMs) return { retryAt: slotAt - horizonMs / 2 };
-  const idle = nextSlotAt === undefined || nextSlotAt < soonest - 1000;
-  return { slotAt, nextSlotAt: slotAt + intervalMs + (idle ? firstAllowanceMs : 0) };
+  const { at, idle } = earliestSlot(state, now + leadMs, maxPerSecond, marginMs);
+  if (at - now > horizonMs) return { retryAt: at - horizonMs / 2 };
+  return { slotAt: at, state: withSend(state, at, idle, marginMs, firstAllowanceMs) };
 }
 
 /**
@@ -97,37 +139,23 @@ export class BookingLead {
 export const bookingLead = new BookingLead();
 
 /**
- * The same rule in the database: one statement, the row locked only until the transaction ends,
- * the clock the database's. Answers the slot's time (ms since the epoch by this process's clock,
- * converted from the database's: the senders of one channel share that clock, so their sends keep
- * their spacing), or how long to wait before asking again.
+ * The same rule in the database (book_send_slot, migration 0016): one call, the channel's row
+ * locked only until the transaction ends, the clock the database's. Answers the slot's time (ms
+ * since the epoch by this process's clock, converted from the database's: the senders of one
+ * channel share that clock, so their sends keep their spacing), or how long to wait before asking
+ * again.
  */
 export async function bookSlot(tx: Tx, businessId: string, channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS): Promise<{ slotAt: number } | { retryInMs: number }> {
-  const interval = sendIntervalMs(maxPerSecond, marginMs);
   const asked = Date.now();
-  // EXCLUDED carries this booking's soonest slot (last_slot_at) and the idle case's next slot; the
-  // SET reads the row as it was, RETURNING as it is now.
-  const booked = await tx.query<{ slot_at: number }>(prepared(
-    `INSERT INTO channel_send_pace AS p (business_id, channel_id, last_slot_at, next_slot_at)
-     SELECT $1, $2, soonest, soonest + make_interval(secs => ($3::float8 + $6::float8) / 1000)
-       FROM (SELECT clock_timestamp() + make_interval(secs => $5::float8 / 1000) AS soonest) c
-     ON CONFLICT (business_id, channel_id) DO UPDATE
-       SET last_slot_at = greatest(p.next_slot_at, EXCLUDED.last_slot_at),
-           next_slot_at = CASE WHEN p.next_slot_at < EXCLUDED.last_slot_at - interval '1 second' THEN EXCLUDED.next_slot_at
-             ELSE greatest(p.next_slot_at, EXCLUDED.last_slot_at) + make_interval(secs => $3::float8 / 1000) END
-       WHERE p.next_slot_at <= EXCLUDED.last_slot_at + make_interval(secs => ($4::float8 - $5::float8) / 1000)
-     RETURNING (extract(epoch FROM p.last_slot_at) * 1000)::float8 AS slot_at, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now`),
-    [businessId, channelId, interval, BOOKING_HORIZON_MS, bookingLead.ms, FIRST_SEND_ALLOWANCE_MS]);
-  const row = booked.rows[0] as { slot_at: number; db_now: number } | undefined;
-  if (row) {
-    // Round trip to the end of the statement; the commit after it is short (the last statement).
-    bookingLead.observe(Date.now() - asked);
-    databaseClock.observe(Number(row.db_now), asked, Date.now());
-    return { slotAt: Number(row.slot_at) - databaseClock.offsetMs };
-  }
-  const ahead = await tx.query<{ ms: number }>(
-    `SELECT (extract(epoch FROM (next_slot_at - clock_timestamp())) * 1000)::float8 AS ms FROM channel_send_pace WHERE channel_id = $1`, [channelId]);
-  return { retryInMs: Math.max(50, Number(ahead.rows[0]?.ms ?? 0) - BOOKING_HORIZON_MS / 2) };
+  const row = (await tx.query<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }>(prepared(
+    `SELECT slot_at, retry_in_ms, db_now FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`),
+    [businessId, channelId, capOf(maxPerSecond), windowMs(marginMs), sendGapMs(maxPerSecond, marginMs), bookingLead.ms,
+      BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0];
+  if (row.slot_at === null) return { retryInMs: Math.max(50, Number(row.retry_in_ms)) };
+  // Round trip to the end of the statement; the commit after it is short (the last statement).
+  bookingLead.observe(Date.now() - asked);
+  databaseClock.observe(Number(row.db_now), asked, Date.now());
+  return { slotAt: Number(row.slot_at) - databaseClock.offsetMs };
 }
 
 /** The most of these times (ms) inside any one sliding second [t, t + 1000): what the cap bounds. */
@@ -143,9 +171,11 @@ export function busiestSecond(times: number[]): number {
 
 /**
  * The rate cap when one process owns the database (PGlite): every send of a channel passes here in
- * turn, and each goes at least one interval after the previous one actually went. Spacing by the
- * actual send times, a sender woken late (PGlite's queries run on this event loop and delay
- * timers) only delays the ones after it, never bunches with them; no booking round trip.
+ * turn, and each goes at least one interval (the window's share of one send) after the previous
+ * one actually went: no burst. PGlite's queries run on this event loop and hold it a millisecond
+ * or more each, so a burst's sends would leave unevenly, later than they were counted (measured:
+ * 92 in one sliding second at cap 80); spaced by the times they actually went, a sender woken late
+ * only delays the ones after it, never bunches with them. No booking round trip.
  */
 export class LocalPace {
   // One entry per channel that has sent (a few hundred bytes each): forgetting one would let its

@@ -1,19 +1,18 @@
-// The rate cap's arithmetic: GCRA without burst keeps every sliding second at or under the cap,
+// The rate cap's arithmetic: the sliding window keeps every sliding second at or under the cap,
 // whatever order and timing the senders ask in, and with arrival delays spread up to the margin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bookSlotAt, busiestSecond, FIRST_SEND_ALLOWANCE_MS, JITTER_MARGIN_MS, sendIntervalMs } from './pace.js';
+import { bookSlotAt, busiestSecond, capOf, earliestSlot, FIRST_SEND_ALLOWANCE_MS, JITTER_MARGIN_MS, NO_SENDS, sendGapMs, windowMs, withSend, type PaceState } from './pace.js';
 
 /** Runs senders asking at the given times (ms) through the rule; the times their sends go. */
 function simulate(asks: number[], cap: number, horizonMs = 2000): number[] {
-  const interval = sendIntervalMs(cap);
-  let next: number | undefined;
+  let state: PaceState = NO_SENDS;
   const sent: number[] = [];
   const queue = [...asks].sort((a, b) => a - b);
   while (queue.length) {
     const now = queue.shift()!;
-    const b = bookSlotAt(next, now, interval, horizonMs);
+    const b = bookSlotAt(state, now, cap, JITTER_MARGIN_MS, horizonMs);
     if ('retryAt' in b) {
       assert.ok(b.retryAt > now, 'a refused send asks again later');
       queue.push(b.retryAt);
@@ -21,27 +20,34 @@ function simulate(asks: number[], cap: number, horizonMs = 2000): number[] {
       continue;
     }
     assert.ok(b.slotAt > now && b.slotAt - now <= horizonMs);
-    next = b.nextSlotAt;
+    assert.ok(sent.length === 0 || b.slotAt >= sent.at(-1)!, 'slots never go back in time');
+    state = b.state;
     sent.push(b.slotAt);
   }
   return sent;
 }
 
-test('the interval is a little over 1000/cap ms: the margin for arrival jitter', () => {
-  assert.equal(sendIntervalMs(80), (1000 + JITTER_MARGIN_MS) / 80);
-  assert.equal(sendIntervalMs(1), 1000 + JITTER_MARGIN_MS);
-  assert.equal(sendIntervalMs(0), sendIntervalMs(80), 'a missing or broken cap is the WhatsApp default');
-  assert.equal(sendIntervalMs(Number.NaN), sendIntervalMs(80));
+test('the window is a second and the margin; the gap a few ms, and never holds a channel under its cap', () => {
+  assert.equal(windowMs(), 1000 + JITTER_MARGIN_MS);
+  assert.equal(sendGapMs(80), 2);
+  assert.equal(sendGapMs(1000), windowMs() / 1000);
+  assert.equal(capOf(0), 80, 'a missing or broken cap is the WhatsApp default');
+  assert.equal(capOf(Number.NaN), 80);
+  assert.equal(capOf(2.7), 2);
 });
 
-test('a slot is now when the channel is idle, else the next free one; never twice the same', () => {
-  assert.deepEqual(bookSlotAt(undefined, 1000, 100, 2000, 0, 0), { slotAt: 1000, nextSlotAt: 1100 });
-  assert.deepEqual(bookSlotAt(undefined, 1000, 100, 2000, 10, 0), { slotAt: 1010, nextSlotAt: 1110 }, 'never sooner than the lead');
-  assert.deepEqual(bookSlotAt(undefined, 1000, 100, 2000, 10, 50), { slotAt: 1010, nextSlotAt: 1160 }, 'the first send of a burst leaves room after it');
-  assert.deepEqual(bookSlotAt(500, 1000, 100, 2000, 0, 50), { slotAt: 1000, nextSlotAt: 1100 }, 'idle time is not saved up (no burst)');
-  assert.deepEqual(bookSlotAt(-100, 1000, 100, 2000, 0, 50), { slotAt: 1000, nextSlotAt: 1150 }, 'idle over a second: a new burst');
-  assert.deepEqual(bookSlotAt(1300, 1000, 100, 2000, 10, 50), { slotAt: 1300, nextSlotAt: 1400 });
-  assert.deepEqual(bookSlotAt(4000, 1000, 100, 2000, 10, 50), { retryAt: 3000 }, 'beyond the horizon: ask again when within half of it');
+test('a slot is now (plus the lead) when the channel is idle; a gap after the last; a window after the cap-th latest', () => {
+  const b = (state: PaceState, now: number, cap: number, lead = 0) => bookSlotAt(state, now, cap, 10, 2000, lead, 50);
+  assert.deepEqual(b(NO_SENDS, 1000, 3), { slotAt: 1000, state: { last: 1000, recent: [1050] } }, 'the first send counts its allowance');
+  assert.equal((b(NO_SENDS, 1000, 3, 10) as any).slotAt, 1010, 'never sooner than the lead');
+  const two: PaceState = { last: 1002, recent: [1050, 1002] };
+  assert.equal((b(two, 1000, 3) as any).slotAt, 1004, 'a burst: one gap after the last');
+  const full: PaceState = { last: 1004, recent: [1050, 1002, 1004] };
+  assert.equal((b(full, 1005, 3) as any).slotAt, 1002 + 1010, 'the window is full: one window after the cap-th latest');
+  assert.deepEqual((b({ last: 2000, recent: [1050, 1002, 1004, 2000] }, 2030, 5) as any).state.recent, [1050, 2000, 2030], 'slots a window old are forgotten');
+  assert.deepEqual((b(full, 2100, 3) as any).state.recent, [2150], 'after an idle second a new burst, its first send with the allowance');
+  assert.deepEqual(b({ last: 4000, recent: [4000] }, 1000, 1), { retryAt: 4000 + 1010 - 1000 }, 'beyond the horizon: ask again when within half of it');
+  assert.equal(earliestSlot({ last: 100, recent: [] }, 1200, 3).idle, true, 'a second without a send: a new burst');
 });
 
 test('busiestSecond counts sends in the fullest half-open one-second window', () => {
@@ -64,11 +70,18 @@ test('any burst of senders at any cap: every sliding second holds at most the ca
     }), { numRuns: 300 });
 });
 
-test('a backlog goes out at the cap less the margin, never faster', () => {
-  const sent = simulate(Array.from({ length: 450 }, () => 0), 80).slice(1); // after the first send's allowance
-  const rate = (sent.length - 1) / ((sent.at(-1)! - sent[0]) / 1000);
-  assert.ok(Math.abs(rate - 80 * 1000 / (1000 + JITTER_MARGIN_MS)) < 0.01, String(rate));
+test('a backlog: the cap goes at once, then the cap every window; never more than the cap in a second', () => {
+  const sent = simulate(Array.from({ length: 450 }, () => 0), 80);
   assert.equal(busiestSecond(sent), 80);
+  assert.ok(sent[79] - sent[0] < 200, `the first 80 within ${sent[79] - sent[0]} ms`);
+  // Each send goes one window after the one 80 before it (the first's allowance added).
+  for (let i = 80; i < sent.length; i++) assert.ok(sent[i] >= sent[i - 80] + windowMs() - 1e-9, `send ${i}`);
+  const rate = (sent.length - 1) / ((sent.at(-1)! - sent[0]) / 1000);
+  assert.ok(rate > 80 && rate < 90, `450 sends at ${rate}/s`);
+  // A long backlog tends to the cap per window.
+  const long = simulate(Array.from({ length: 4000 }, (_, i) => Math.floor(i / 80) * 1010), 80);
+  const longRate = (long.length - 1) / ((long.at(-1)! - long[0]) / 1000);
+  assert.ok(Math.abs(longRate - 80 * 1000 / windowMs()) < 1.5, String(longRate));
 });
 
 test('the first send of a burst may arrive up to the margin plus its allowance late without crowding a second', () => {
@@ -77,4 +90,10 @@ test('the first send of a burst may arrive up to the margin plus its allowance l
     sent[0] += firstLate;
     assert.ok(busiestSecond(sent) <= cap);
   }), { numRuns: 200 });
+});
+
+test('the state stays small: only the last window of sends is kept', () => {
+  let state: PaceState = NO_SENDS;
+  for (let t = 0; t < 60_000; t += 5) state = withSend(state, t, false);
+  assert.ok(state.recent.length <= windowMs() / 5 + 1, String(state.recent.length));
 });
