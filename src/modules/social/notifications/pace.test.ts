@@ -8,7 +8,8 @@ import { call, newBusiness, newCustomer, newProduct, newSale, ok } from '../../.
 import { startFakeProvider, type FakeProvider } from '../../../../test/helpers/fake-provider.js';
 import { openDatabase, type Database } from '../../../platform/db.js';
 import { startRuntime, type Runtime } from '../../../runtime.js';
-import { busiestSecond } from './pace.js';
+import { withTenant } from '../../../platform/tenancy.js';
+import { BOOKING_HORIZON_MS, BOOKING_LEAD_MS, busiestSecond, FIRST_SEND_ALLOWANCE_MS, sendGapMs, windowMs } from './pace.js';
 
 let fake: FakeProvider;
 let api: TestApp;
@@ -82,4 +83,40 @@ test('two workers sending for one channel keep to its cap in every sliding secon
       if (w.db !== api.db) await w.db.close();
     }
   }
+});
+
+test('the database books by the same window: the cap at once, then each send a window after the cap-th before it', async () => {
+  const cap = 5;
+  const shop = await newBusiness(api.app);
+  const ch = ok(await call(api.app, 'POST', '/social/channels', { token: shop.token, body: {
+    channel_type: 'whatsapp', phone_number: '+919000000004', account_id: 'pnid-window', api_key: 'tok', webhook_secret: 'app-secret',
+  } }), 201);
+  const slots: number[] = [];
+  let refused: number | undefined;
+  // Each booking in a transaction of its own, as a sender's; the margin is the default 10 ms here.
+  for (let i = 0; i < 3 * cap && refused === undefined; i++) {
+    // book_send_slot itself, with bookSlot's arguments: its times are the database's clock (bookSlot
+    // turns them into this process's by an estimate that may move between bookings).
+    const b = await withTenant(api.db, shop.business.id, async (tx) => (await tx.query<{ slot_at: number | null; retry_in_ms: number | null }>(
+      `SELECT slot_at, retry_in_ms FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [shop.business.id, ch.id, cap, windowMs(), sendGapMs(cap), BOOKING_LEAD_MS, BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0]);
+    if (b.slot_at === null) refused = Number(b.retry_in_ms);
+    else slots.push(Number(b.slot_at));
+  }
+  assert.ok(slots.length >= 2 * cap, `${slots.length} booked before the horizon: ${JSON.stringify(slots)}`);
+  assert.ok(refused !== undefined && refused >= 50, 'a slot beyond the horizon is not booked: ask again later');
+  for (let i = 1; i < slots.length; i++) assert.ok(slots[i] >= slots[i - 1], 'slots never go back in time');
+  assert.ok(slots[cap - 1] - slots[0] < 500, `the first ${cap} at once: ${slots[cap - 1] - slots[0]} ms`);
+  // The first after an idle second counts its allowance later; each send finds fewer than the cap
+  // counted in the window before it, so even a first send arriving its allowance and the margin late
+  // leaves every sliding second at most the cap.
+  const slack = 0.01; // the database keeps microseconds
+  const counted = slots.map((t, i) => (i === 0 ? t + FIRST_SEND_ALLOWANCE_MS : t));
+  for (let i = 1; i < slots.length; i++) {
+    const inWindow = counted.slice(0, i).filter((c) => c > slots[i] - windowMs() + slack).length;
+    assert.ok(inWindow <= cap - 1, `send ${i}: ${inWindow} counted in the window before it: ${JSON.stringify(slots.map((t) => t - slots[0]))}`);
+  }
+  assert.ok(slots[cap] - slots[1] >= windowMs() - slack, `the cap + 1st a window after the 2nd: ${slots[cap] - slots[1]} ms`);
+  assert.ok(busiestSecond([slots[0] + FIRST_SEND_ALLOWANCE_MS + 9.99, ...slots.slice(1)]) <= cap);
+  assert.ok(busiestSecond(slots) <= cap);
 });
