@@ -5,7 +5,9 @@
 -- the cap-th last one is a window old. `recent` holds the channel's slots (ms since the epoch, by
 -- the database's clock) within the last window; the first send after an idle second is entered
 -- with its allowance (it is often the slowest to arrive).
+-- The earliest next slot (next_slot_at) is no longer kept: it is the last slot and the gap.
 ALTER TABLE channel_send_pace ADD COLUMN recent float8[] NOT NULL DEFAULT '{}';
+ALTER TABLE channel_send_pace DROP COLUMN next_slot_at;
 
 -- Books one send of a channel: its slot (ms since the epoch), or, when that is more than the
 -- horizon away, how long to wait before asking again (nothing booked). The channel's row is locked
@@ -22,8 +24,8 @@ DECLARE
   idle boolean;
   s float8;
 BEGIN
-  INSERT INTO channel_send_pace (business_id, channel_id, last_slot_at, next_slot_at)
-    VALUES (p_business, p_channel, to_timestamp(0), to_timestamp(0)) ON CONFLICT DO NOTHING;
+  INSERT INTO channel_send_pace (business_id, channel_id, last_slot_at)
+    VALUES (p_business, p_channel, to_timestamp(0)) ON CONFLICT DO NOTHING;
   SELECT * INTO pace FROM channel_send_pace WHERE business_id = p_business AND channel_id = p_channel FOR UPDATE;
   last_ms := extract(epoch FROM pace.last_slot_at) * 1000;
   idle := last_ms < soonest - 1000;
@@ -34,7 +36,7 @@ BEGIN
     RETURN QUERY SELECT NULL::float8, s - now_ms - p_horizon_ms / 2, now_ms;
     RETURN;
   END IF;
-  UPDATE channel_send_pace SET last_slot_at = to_timestamp(s / 1000), next_slot_at = to_timestamp((s + p_gap_ms) / 1000),
+  UPDATE channel_send_pace SET last_slot_at = to_timestamp(s / 1000),
       recent = ARRAY(SELECT x FROM unnest(pace.recent) AS x WHERE x > s - p_window_ms) || (s + CASE WHEN idle THEN p_allowance_ms ELSE 0 END)
     WHERE business_id = p_business AND channel_id = p_channel;
   RETURN QUERY SELECT s, NULL::float8, now_ms;

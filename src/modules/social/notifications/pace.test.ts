@@ -9,7 +9,7 @@ import { startFakeProvider, type FakeProvider } from '../../../../test/helpers/f
 import { openDatabase, type Database } from '../../../platform/db.js';
 import { startRuntime, type Runtime } from '../../../runtime.js';
 import { withTenant } from '../../../platform/tenancy.js';
-import { BOOKING_HORIZON_MS, BOOKING_LEAD_MS, busiestSecond, FIRST_SEND_ALLOWANCE_MS, sendGapMs, windowMs } from './pace.js';
+import { BOOKING_LEAD_MS, bookSlotInDatabase, busiestSecond, FIRST_SEND_ALLOWANCE_MS, JITTER_MARGIN_MS, windowMs } from './pace.js';
 
 let fake: FakeProvider;
 let api: TestApp;
@@ -95,13 +95,11 @@ test('the database books by the same window: the cap at once, then each send a w
   let refused: number | undefined;
   // Each booking in a transaction of its own, as a sender's; the margin is the default 10 ms here.
   for (let i = 0; i < 3 * cap && refused === undefined; i++) {
-    // book_send_slot itself, with bookSlot's arguments: its times are the database's clock (bookSlot
-    // turns them into this process's by an estimate that may move between bookings).
-    const b = await withTenant(api.db, shop.business.id, async (tx) => (await tx.query<{ slot_at: number | null; retry_in_ms: number | null }>(
-      `SELECT slot_at, retry_in_ms FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [shop.business.id, ch.id, cap, windowMs(), sendGapMs(cap), BOOKING_LEAD_MS, BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0]);
-    if (b.slot_at === null) refused = Number(b.retry_in_ms);
-    else slots.push(Number(b.slot_at));
+    // The database's own times (bookSlot turns them into this process's by an estimate that may
+    // move between bookings); the least lead, as an idle sender asks.
+    const b = await withTenant(api.db, shop.business.id, (tx) => bookSlotInDatabase(tx, shop.business.id, ch.id, cap, JITTER_MARGIN_MS, BOOKING_LEAD_MS));
+    if (b.slot_at === null) refused = b.retry_in_ms!;
+    else slots.push(b.slot_at);
   }
   assert.ok(slots.length >= 2 * cap, `${slots.length} booked before the horizon: ${JSON.stringify(slots)}`);
   assert.ok(refused !== undefined && refused >= 50, 'a slot beyond the horizon is not booked: ask again later');

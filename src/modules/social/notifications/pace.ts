@@ -139,23 +139,32 @@ export class BookingLead {
 export const bookingLead = new BookingLead();
 
 /**
- * The same rule in the database (book_send_slot, migration 0016): one call, the channel's row
- * locked only until the transaction ends, the clock the database's. Answers the slot's time (ms
- * since the epoch by this process's clock, converted from the database's: the senders of one
- * channel share that clock, so their sends keep their spacing), or how long to wait before asking
- * again.
+ * book_send_slot (migration 0016), the same rule in the database: one call, the channel's row
+ * locked only until the transaction ends. Its times are the database's clock: the slot, or (null)
+ * how long to wait before asking again, and the database's time when it answered.
+ */
+export async function bookSlotInDatabase(tx: Tx, businessId: string, channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS,
+  leadMs = bookingLead.ms): Promise<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }> {
+  const row = (await tx.query<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }>(prepared(
+    `SELECT slot_at, retry_in_ms, db_now FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`),
+    [businessId, channelId, capOf(maxPerSecond), windowMs(marginMs), sendGapMs(maxPerSecond, marginMs), leadMs,
+      BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0];
+  return { slot_at: row.slot_at === null ? null : Number(row.slot_at), retry_in_ms: row.retry_in_ms === null ? null : Number(row.retry_in_ms), db_now: Number(row.db_now) };
+}
+
+/**
+ * Books a send's slot: its time by this process's clock (converted from the database's: the
+ * senders of one channel share that clock, so their sends keep their spacing), or how long to wait
+ * before asking again.
  */
 export async function bookSlot(tx: Tx, businessId: string, channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS): Promise<{ slotAt: number } | { retryInMs: number }> {
   const asked = Date.now();
-  const row = (await tx.query<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }>(prepared(
-    `SELECT slot_at, retry_in_ms, db_now FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`),
-    [businessId, channelId, capOf(maxPerSecond), windowMs(marginMs), sendGapMs(maxPerSecond, marginMs), bookingLead.ms,
-      BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0];
-  if (row.slot_at === null) return { retryInMs: Math.max(50, Number(row.retry_in_ms)) };
+  const row = await bookSlotInDatabase(tx, businessId, channelId, maxPerSecond, marginMs);
+  if (row.slot_at === null) return { retryInMs: row.retry_in_ms! };
   // Round trip to the end of the statement; the commit after it is short (the last statement).
   bookingLead.observe(Date.now() - asked);
-  databaseClock.observe(Number(row.db_now), asked, Date.now());
-  return { slotAt: Number(row.slot_at) - databaseClock.offsetMs };
+  databaseClock.observe(row.db_now, asked, Date.now());
+  return { slotAt: row.slot_at - databaseClock.offsetMs };
 }
 
 /** The most of these times (ms) inside any one sliding second [t, t + 1000): what the cap bounds. */
