@@ -55,11 +55,12 @@ function run(label, env) {
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
   ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env, SUITE_LOG_DIR: logDir } });
-  let pass = 0, fail = 0;
+  let pass = 0, fail = 0, failures = [];
   try {
     const text = readFileSync(tap, 'utf8');
     pass = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
     fail = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
+    failures = failedBlocks(text);
   } catch { /* no report: counted as a failure below */ }
   if (r.status !== 0 && fail === 0) fail = 1;
   const log = checkSuiteLog(logDir);
@@ -68,7 +69,24 @@ function run(label, env) {
   if (log.findings.length) fail++;
   else rmSync(logDir, { recursive: true, force: true });
   console.log(`${label}: ${pass} passed, ${fail} failed`);
-  return { pass, fail };
+  return { label, pass, fail, failures };
+}
+
+/**
+ * Each failed test's TAP block (name, error, the first lines of its stack), bounded: printed again
+ * at the very end of the run, so a log cut to its head and tail still says what failed and why.
+ */
+function failedBlocks(tap) {
+  const lines = tap.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const block = [m[2]];
+    for (let j = i + 1; j < lines.length && lines[j] !== `${m[1]}  ...`; j++) block.push(lines[j]);
+    out.push(block.slice(0, 40).join('\n'));
+  }
+  return out;
 }
 
 const results = [];
@@ -87,6 +105,9 @@ if (up === true) {
   console.log(`\nSkipped the PostgreSQL run: no server answered at ${url} (${up}). Set TEST_DATABASE_URL to run it.`);
 }
 
+for (const r of results) {
+  for (const f of r.failures ?? []) console.log(`\n--- failed in ${r.label}: ${f}`);
+}
 const pass = results.reduce((a, r) => a + r.pass, 0);
 const fail = results.reduce((a, r) => a + r.fail, 0);
 console.log(`\n${pass} passed, ${fail} failed${skipped ? ', 1 skipped' : ''}`);

@@ -119,7 +119,7 @@ test('every write route, whatever its body: never a 5xx, and a refused request w
         assert.match(String(r.headers['content-type']), /^application\/problem\+json/);
         assert.deepEqual(await rows(), before, `${route.method} ${path} ${JSON.stringify(body)} → ${r.status} wrote rows`);
       } else accepted++;
-    }), { numRuns: 12, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) });
+    }), { numRuns: Number(process.env.FC_RUNS ?? 12), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) });
   }
   // Both kinds happened: the generator reaches the services, not only the validator.
   assert.ok(refused > 50 && accepted > 0, `refused ${refused}, accepted ${accepted}`);
