@@ -1,7 +1,8 @@
 // Bench section "ingest": signed Meta WhatsApp webhooks, 32 keep-alive connections, 500 senders,
 // every fifth message an order, for a fixed time, against
-//   - the least possible receiver of the same job: node:http, raw body, HMAC-SHA256 check, one
-//     INSERT … ON CONFLICT DO NOTHING, answer 200 (on PGlite in-process; on PostgreSQL via a pg pool);
+//   - the least possible receiver of the same job (reference-receiver.mjs, its own process, as
+//     Karigar is): node:http, raw body, HMAC-SHA256 check, one INSERT … ON CONFLICT DO NOTHING,
+//     answer 200 (on PGlite in its process; on PostgreSQL via a pool of 10, as Karigar's);
 //   - Karigar as its own process (`node dist/server.js`, as `npm start` runs it), with the defaults
 //     (api and worker in one process) and with --role=api. It logs at its default level, info (two
 //     request lines a webhook), to /dev/null; BENCH_LOG_LEVEL sets another.
@@ -17,7 +18,7 @@
 // BENCH_INGEST_SECONDS (default 10) sets the length of a run, BENCH_INGEST_WARMUP (default 3) its
 // warm-up; BENCH_QUICK=1 makes them 3 s and 1 s, and one round.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,55 +105,38 @@ export async function load(url: string, pnid: string, secret: string, serverPid?
 
 // ---- the least possible receiver -------------------------------------------------------------
 
-async function reference(target: Target, secret: string): Promise<{ url: string; count(): Promise<number>; close(): Promise<void> }> {
-  const ddl = `CREATE TABLE IF NOT EXISTS bench_inbound (provider_message_id text PRIMARY KEY, from_number text, body text)`;
-  const insert = `INSERT INTO bench_inbound (provider_message_id, from_number, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`;
-  let run: (params: unknown[]) => Promise<unknown>;
-  let count: () => Promise<number>;
-  let closeDb: () => Promise<void>;
-  if (target.kind === 'postgres') {
-    const scratch = await scratchDatabase(target.url!, 'karigar_bench');
-    const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
-    await pool.query(ddl);
-    run = (p) => pool.query(insert, p);
-    count = async () => Number((await pool.query('SELECT count(*) AS n FROM bench_inbound')).rows[0].n);
-    closeDb = async () => { await pool.end(); await scratch.drop(); };
-  } else {
-    // One process owns a PGlite database: the reference runs it in-process, one INSERT per request.
-    const dir = mkdtempSync(join(tmpdir(), 'bench-ref-'));
-    const db = await PGlite.create(dir);
-    await db.exec(ddl);
-    run = (p) => db.query(insert, p);
-    count = async () => Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_inbound')).rows[0].n);
-    closeDb = async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); };
-  }
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      const raw = Buffer.concat(chunks);
-      const given = String(req.headers['x-hub-signature-256'] ?? '');
-      const expected = 'sha256=' + createHmac('sha256', secret).update(raw).digest('hex');
-      if (given !== expected) { res.writeHead(401).end(); return; }
-      try {
-        const m = JSON.parse(raw.toString('utf8')).entry[0].changes[0].value.messages[0];
-        await run([m.id, m.from, m.text?.body ?? null]);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":1}');
-      } catch {
-        res.writeHead(500).end();
-      }
+/**
+ * The least possible receiver (reference-receiver.mjs) as its own process, measured as Karigar is:
+ * its CPU from /proc, the load generator alone in the bench's process. (Run inside the bench's
+ * process it shared the load generator's event loop, and its CPU could only be estimated by
+ * subtraction: 50 µs a webhook, against 125-155 µs measured as its own process.)
+ */
+async function reference(target: Target, secret: string): Promise<{ url: string; pid: number; count(): Promise<number>; close(): Promise<void> }> {
+  const scratch = target.kind === 'postgres' ? await scratchDatabase(target.url!, 'karigar_bench') : undefined;
+  const dir = scratch ? undefined : mkdtempSync(join(tmpdir(), 'bench-ref-'));
+  const child = spawn(process.execPath, [join(root, 'scripts/bench/reference-receiver.mjs'), scratch?.url ?? dir!, secret], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b;
+      const m = /ready (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
     });
+    child.once('exit', (code) => reject(new Error(`the reference receiver exited with ${code} before it was ready`)));
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}/webhook`,
-    count,
+    url: `${url}/webhook`,
+    pid: child.pid!,
+    count: async () => ((await (await fetch(`${url}/count`)).json()) as { count: number }).count,
     async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await closeDb();
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+      await scratch?.drop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -263,23 +247,17 @@ async function catchUp(url: string): Promise<{ waiting: number; seconds: number 
   return { waiting: first, seconds: (Date.now() - started) / 1000 };
 }
 
-/**
- * What one acknowledged webhook costs in CPU, each side. The load generator runs in the bench's
- * process beside the reference receiver, so the receiver's share is the bench's CPU in its run less
- * the load generator's (the bench's CPU in Karigar's runs, the same code for the same load).
- */
+/** What one acknowledged webhook costs in CPU, each side, from /proc: the server's process, PostgreSQL's, and the load generator's (the bench's process). */
 function cpuRow(target: Target, all: Run, apiOnly: Run, ref: Run): Row {
   const us = (n: number) => `${fmt(n)} µs`;
-  const loadGen = (all.cpu.bench + apiOnly.cpu.bench) / 2;
+  const loadGen = (ref.cpu.bench + all.cpu.bench + apiOnly.cpu.bench) / 3;
   const side = (c: Cpu) => target.kind === 'postgres' ? `Node ${us(c.server)} + PostgreSQL ${us(c.postgres)}` : `${us(c.server)} (Node and PGlite, one process)`;
-  const refServer = Math.max(0, ref.cpu.bench - loadGen);
-  const refTotal = refServer + (target.kind === 'postgres' ? ref.cpu.postgres : 0);
-  const apiTotal = apiOnly.cpu.server + (target.kind === 'postgres' ? apiOnly.cpu.postgres : 0);
+  const total = (c: Cpu) => c.server + (target.kind === 'postgres' ? c.postgres : 0);
   return {
     measure: 'CPU per acknowledged webhook (the best runs above, from /proc)',
     karigar: `defaults: ${side(all.cpu)}; --role=api: ${side(apiOnly.cpu)}; the load generator ${us(loadGen)}`,
-    reference: target.kind === 'postgres' ? `Node ${us(refServer)} + PostgreSQL ${us(ref.cpu.postgres)}` : `${us(refServer)} (Node and PGlite, one process)`,
-    ratio: `${fmt(refTotal / apiTotal, 2)}× (--role=api)`,
+    reference: side(ref.cpu),
+    ratio: `${fmt(total(ref.cpu) / total(apiOnly.cpu), 2)}× (--role=api)`,
   };
 }
 
@@ -315,7 +293,7 @@ async function run(target: Target): Promise<Row[]> {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       await checkpoint(target);
-      const r = await load(ref.url.replace('/webhook', '/api/v1/social/webhook/whatsapp'), 'pnid-ref', secret);
+      const r = await load(ref.url.replace('/webhook', '/api/v1/social/webhook/whatsapp'), 'pnid-ref', secret, ref.pid);
       runs.ref.push(r);
       refAcks.push(...r.acks);
       for (const role of ['all', 'api'] as const) {
