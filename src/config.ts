@@ -119,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const retryBase = Number(str('SEND_RETRY_BASE_MS', '1000'));
   if (!Number.isInteger(retryBase) || retryBase < 1) problems.push('SEND_RETRY_BASE_MS must be a positive integer');
 
-  const jitterMargin = Number(str('SEND_JITTER_MARGIN_MS', '10'));
+  const jitterMargin = Number(str('SEND_JITTER_MARGIN_MS', '20'));
   if (!Number.isFinite(jitterMargin) || jitterMargin < 0 || jitterMargin > 1000) problems.push('SEND_JITTER_MARGIN_MS must be a number of milliseconds from 0 to 1000');
 
   let secretsKey: Buffer | undefined;

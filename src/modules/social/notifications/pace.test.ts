@@ -93,7 +93,7 @@ test('the database books by the same window: the cap at once, then each send a w
   } }), 201);
   const slots: number[] = [];
   let refused: number | undefined;
-  // Each booking in a transaction of its own, as a sender's; the margin is the default 10 ms here.
+  // Each booking in a transaction of its own, as a sender's; the margin is the default one here.
   for (let i = 0; i < 3 * cap && refused === undefined; i++) {
     // The database's own times (bookSlot turns them into this process's by an estimate that may
     // move between bookings); the least lead, as an idle sender asks.
