@@ -62,6 +62,7 @@ function run(label, env) {
     fail = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
     failures = failedBlocks(text);
   } catch { /* no report: counted as a failure below */ }
+  rmSync(tapDir, { recursive: true, force: true });
   if (r.status !== 0 && fail === 0) fail = 1;
   const log = checkSuiteLog(logDir);
   console.log(`${label}: the whole run's log, ${log.lines} lines (${(log.bytes / 2 ** 20).toFixed(1)} MB), checked for ${log.secrets} secrets the tests used, password hashes and access tokens: ${log.findings.length ? `${log.findings.length} FOUND` : 'none found'}`);

@@ -3,7 +3,7 @@
 // come from our own origin. Also the console's files and the page fallback beside the API.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +30,7 @@ after(async () => {
   await app.close();
   await bare.close();
   await drop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function signIn(email: string, password: string) {

@@ -1,16 +1,20 @@
 // The check that runs over the whole suite's log (scripts/suite-log-check.mjs) finds what it
 // looks for: noted secrets (raw or JSON-escaped), password hashes and access tokens.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain JavaScript module without types
 import { checkSuiteLog } from '../scripts/suite-log-check.mjs';
 import { hashPassword, signToken } from '../src/platform/auth.js';
 
+const made: string[] = [];
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
 function dirWith(log: string, secrets: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'suite-log-check-'));
+  made.push(dir);
   writeFileSync(join(dir, '1.log'), log);
   writeFileSync(join(dir, '1.secrets'), secrets.map((s) => `${JSON.stringify(s)}\n`).join(''));
   return dir;
