@@ -6,14 +6,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildTestApp, eventually, silentLog, type TestApp } from './helpers/app.js';
+import { buildTestApp, eventually, onPostgres, silentLog, type TestApp } from './helpers/app.js';
 import { call, newBusiness, newCustomer, newProduct, ok, type Biz } from './helpers/client.js';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { metaText, newWamid, postMeta } from './helpers/webhooks.js';
 import { startRuntime } from '../src/runtime.js';
-import { withTenant } from '../src/platform/tenancy.js';
+import { APP_ROLE, withTenant } from '../src/platform/tenancy.js';
 import { handleInboundBatch, INBOUND_BATCH } from '../src/modules/social/ordering/ordering.service.js';
-import { ingestFor, type IngestItem } from '../src/modules/social/webhooks/webhooks.ingest.js';
+import { ingestFor, takeHeldWakeup, type IngestItem } from '../src/modules/social/webhooks/webhooks.ingest.js';
 
 let t: TestApp;
 let fake: FakeProvider;
@@ -236,6 +236,66 @@ test('in a burst messages are held, answered once durable, then filed and read i
   });
   assert.equal(await held(), 0);
   assert.equal((await inbound()).length, 3);
+});
+
+test('in a burst one job per business wakes the inbound step while it waits; a message held after it is taken queues the next', async () => {
+  const s = await shop('Wakeup Bakery');
+  const biz = s.biz.business.id;
+  const heldJobs = async () => (await t.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'listener.inbound' AND data->>'business_id' = $1 AND data->>'type' = 'message.held'`, [biz])).rows[0].n;
+  const held = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [biz])).rows[0].n;
+  const filed = async () => (await withTenant(t.db, biz, (tx) => tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM social_messages WHERE direction = 'inbound' AND intent IS NOT NULL`))).rows[0].n;
+  const read = () => handleInboundBatch({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, [{ business_id: biz, type: 'message.held' }]);
+
+  // Six webhooks, six held batches (one at a time): one job.
+  await holding(async () => { for (let i = 0; i < 6; i++) await s.say(`+91981230${String(i).padStart(4, '0')}`, `hello ${i}`); });
+  assert.equal(await held(), 6);
+  assert.equal(await heldJobs(), 1, 'one job while it waits, not one per batch');
+  // The inbound step takes it: all six filed; the next held message queues the next job.
+  await read();
+  assert.equal(await held(), 0);
+  assert.equal(await filed(), 6);
+  await holding(() => s.say('+919812300100', 'one more'));
+  assert.equal(await heldJobs(), 2, 'a message held after the job was taken queues another');
+  await holding(() => s.say('+919812300101', 'and another'));
+  assert.equal(await heldJobs(), 2);
+  // A job queued a minute ago and never taken (it failed for good, say) does not leave a burst's
+  // messages without one: the next held batch queues another.
+  await withTenant(t.db, biz, (tx) => tx.query(`UPDATE held_wakeups SET queued_at = now() - interval '61 seconds'`));
+  await holding(() => s.say('+919812300102', 'later'));
+  assert.equal(await heldJobs(), 3);
+  await read();
+  assert.equal(await held(), 0);
+  assert.equal(await filed(), 9);
+});
+
+test('the inbound step takes a wakeup only once every holder that saw it has committed, so their messages are filed', { skip: onPostgres() ? false : 'two transactions at once: PostgreSQL only' }, async () => {
+  const s = await shop('Wakeup Race Bakery');
+  const biz = s.biz.business.id;
+  await holding(() => s.say('+919812311000', 'first')); // the wakeup row, and its job
+  const ch = (await withTenant(t.db, biz, (tx) => tx.query<{ id: string; version: string }>(`SELECT id, version FROM social_channels`))).rows[0];
+  const item = { b: biz, c: ch.id, v: Number(ch.version), pid: newWamid(), from_number: '+919812311001', from_e164: '+919812311001', from_user_id: null,
+    to_number: '+919000000001', text: 'held while the step takes the wakeup', type: 'text', metadata: {}, edited_at: null, address: '+919812311001', name: 'Late', r: 0 };
+  // A holder that saw the wakeup (so queues no job) and has not committed yet.
+  const holder = await (t.db.raw as import('pg').Pool).connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`SET LOCAL ROLE ${APP_ROLE}`);
+    const r = await holder.query(`SELECT outcome FROM hold_messages($1::jsonb, ARRAY['listener.inbound']::text[])`, [JSON.stringify([item])]);
+    assert.equal(r.rows[0].outcome, 'new');
+    let taken = false;
+    const taking = takeHeldWakeup(t.db, biz).then(() => { taken = true; });
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(taken, false, 'the step waits for the holder');
+    await holder.query('COMMIT');
+    await taking;
+  } finally {
+    holder.release();
+  }
+  await handleInboundBatch({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, [{ business_id: biz, type: 'message.held' }]);
+  const left = (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages WHERE business_id = $1`, [biz])).rows[0].n;
+  assert.equal(left, 0, 'the late holder\'s message was filed');
 });
 
 test('an edit or a deletion of a message still held in a burst changes that message', async () => {

@@ -20,7 +20,7 @@ import { detectIntent, type CatalogEntry, type IntentResult, type UnclearItem } 
 import { readDueDate } from '../intent/dates.js';
 import { defaultTemplate, renderTemplate, pickLocale, type TemplateEvent } from '../templates/templates.js';
 import { SEND_QUEUE, type NotifierDeps } from '../notifications/notifier.js';
-import { fileHeld } from '../webhooks/webhooks.ingest.js';
+import { fileHeld, takeHeldWakeup } from '../webhooks/webhooks.ingest.js';
 
 const CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 const OPEN = `status IN ('new', 'contacted', 'qualified')`;
@@ -68,7 +68,9 @@ const senderOf = (m: { from_number: string | null; from_user_id: string | null }
  */
 export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | EventsJob | HeldJob)[], afterRead?: (ms: number) => Promise<void>) {
   const byBusiness = new Map<string, number[]>();
+  const held = new Set<string>();
   for (const j of jobs) {
+    if (j.type === 'message.held') held.add(j.business_id);
     const ids = byBusiness.get(j.business_id) ?? [];
     if ('event_ids' in j) ids.push(...j.event_ids);
     else if ('event_id' in j) ids.push(j.event_id);
@@ -77,7 +79,9 @@ export async function handleInboundBatch(deps: NotifierDeps, jobs: (EventJob | E
   const work = [...byBusiness];
   const failures: unknown[] = [];
   const readAll = async (businessId: string, ids: number[]) => {
-    // Every read files held messages first; reads go on while some are left.
+    // A held job's wakeup goes first: a message held from now on queues the next job. Every read
+    // files held messages first; reads go on while some are left.
+    if (held.has(businessId)) await takeHeldWakeup(deps.db, businessId);
     for (let at = 0, more = true; more || at < ids.length; at += INBOUND_BATCH) {
       const started = performance.now();
       const filed = await readBatch(deps, businessId, ids.slice(at, at + INBOUND_BATCH));

@@ -13,7 +13,8 @@
 // - Bursts: while the process answers more than HOLD_ABOVE_PER_SECOND webhooks a second, a batch
 //   is only held (hold_messages(), migration 0014: one narrow row per message) and the inbound step
 //   files the held messages in their conversations before it reads them. Held or stored, a
-//   message is durable before its webhook is answered.
+//   message is durable before its webhook is answered. One job per business wakes the inbound
+//   step while one waits (held_wakeups, migration 0017), not one per held batch.
 import type { Config } from '../../../config.js';
 import { literal, prepared, type Database } from '../../../platform/db.js';
 import { LISTENERS, queueEventJobs } from '../../../platform/events.js';
@@ -327,6 +328,22 @@ export async function fileHeld(tx: Tx, limit: number): Promise<Filed> {
      WHERE h.business_id = app_business_id() AND h.channel_id = x.channel_id AND h.provider_message_id = x.provider_message_id
      ${HELD_RETURNING}`), [limit])).rows;
   return fileRows(tx, rows);
+}
+
+/** The first key of the advisory lock on a business's held wakeup (migration 0017). */
+export const HELD_WAKEUP_LOCK = 8710;
+
+/**
+ * The inbound step takes a business's 'message.held' job: the business's wakeup row goes, in a
+ * transaction of its own and before any filing, so a message held from now on queues the next job.
+ * The exclusive lock waits for every holder that saw the row (queue_held_job holds the lock shared
+ * until it commits), so their messages are in the table when the filing reads it.
+ */
+export async function takeHeldWakeup(db: Database, businessId: string): Promise<void> {
+  await withTenant(db, businessId, async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, [HELD_WAKEUP_LOCK, businessId]);
+    await tx.query(`DELETE FROM held_wakeups WHERE business_id = $1`, [businessId]);
+  });
 }
 
 /**
