@@ -27,6 +27,7 @@ import { templateRoutes } from './modules/social/templates/templates.routes.js';
 import { messageRoutes } from './modules/social/messages/messages.routes.js';
 import { serverWithLane, webhookLane, type ServerSettings, type WebhookLane } from './modules/social/webhooks/webhooks.lane.js';
 import { webhookRoutes } from './modules/social/webhooks/webhooks.routes.js';
+import { heldMessages } from './modules/social/webhooks/webhooks.ingest.js';
 import { leadRoutes } from './modules/leads/leads.routes.js';
 import { conversationRoutes } from './modules/social/conversations/conversations.routes.js';
 import { streamRoutes } from './modules/social/conversations/stream.routes.js';
@@ -98,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const { observe } = registerObservability(app, { waitingJobs: () => waitingJobs(deps.db) });
+  const { observe } = registerObservability(app, { waitingJobs: () => waitingJobs(deps.db), heldMessages: () => heldMessages(deps.db) });
   registerAuth(app, deps.config.jwtSecret, deps.config.jwtPreviousSecret);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -270,6 +270,19 @@ test('in a burst one job per business wakes the inbound step while it waits; a m
   assert.equal(await filed(), 9);
 });
 
+test('/metrics counts the messages held in a burst (from the database\'s statistics: about, and seconds late)', { skip: onPostgres() ? false : 'PGlite holds nothing outside tests, and keeps no table statistics' }, async () => {
+  const s = await shop('Held Metrics Bakery');
+  const gauge = async () => {
+    const m = /^karigar_held_messages (\d+)$/m.exec((await t.app.inject('/metrics')).body);
+    return m ? Number(m[1]) : undefined;
+  };
+  const before = (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages`)).rows[0].n;
+  const started = Date.now();
+  await holding(async () => { for (let i = 0; i < 3; i++) await s.say(`+91981240${String(i).padStart(4, '0')}`, `held ${i}`); });
+  await eventually(async () => (await gauge()) === before + 3, 20_000, `karigar_held_messages ${before + 3} (now ${await gauge()})`);
+  if (process.env.DEBUG_METRICS) console.log(`the gauge caught up in ${Date.now() - started} ms`);
+});
+
 test('the inbound step takes a wakeup only once every holder that saw it has committed, so their messages are filed', { skip: onPostgres() ? false : 'two transactions at once: PostgreSQL only' }, async () => {
   const s = await shop('Wakeup Race Bakery');
   const biz = s.biz.business.id;

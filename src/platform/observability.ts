@@ -36,8 +36,11 @@ export function genReqId(req: { headers: Record<string, unknown> }): string {
   return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
-/** waitingJobs: the queue's backlog by queue name, read when /metrics is scraped. */
-export function registerObservability(app: FastifyInstance, opts: { waitingJobs?: () => Promise<Map<string, number>> } = {}) {
+/**
+ * waitingJobs: the queue's backlog by queue name; heldMessages: messages held in a burst and not yet
+ * filed (about); both read when /metrics is scraped.
+ */
+export function registerObservability(app: FastifyInstance, opts: { waitingJobs?: () => Promise<Map<string, number>>; heldMessages?: () => Promise<number | undefined> } = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Counter({
@@ -61,6 +64,19 @@ export function registerObservability(app: FastifyInstance, opts: { waitingJobs?
         // A database that does not answer leaves the gauge empty: /metrics still answers.
         const waiting = await read().catch(() => new Map<string, number>());
         for (const [queue, n] of waiting) this.set({ queue }, n);
+      },
+    });
+  }
+  if (opts.heldMessages) {
+    const read = opts.heldMessages;
+    // In a burst the messages wait here, with one listener.inbound job per business (not one per batch).
+    new client.Gauge({
+      name: 'karigar_held_messages', help: 'Messages held in a burst of webhooks, not yet filed by the inbound step (from PostgreSQL\'s table statistics: about, and seconds late)',
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const n = await read().catch(() => undefined);
+        if (n !== undefined) this.set(n);
       },
     });
   }

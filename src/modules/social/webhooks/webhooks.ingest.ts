@@ -330,6 +330,17 @@ export async function fileHeld(tx: Tx, limit: number): Promise<Filed> {
   return fileRows(tx, rows);
 }
 
+/**
+ * Messages held and not yet filed, across businesses, for /metrics: PostgreSQL's count of the
+ * table's live rows (no tenant's rows are read; it lags by a few seconds, and counts the few
+ * held rows whose filing failed). Undefined where there are no statistics.
+ */
+export async function heldMessages(db: Database): Promise<number | undefined> {
+  const r = await db.query<{ n: number | null }>(`SELECT n_live_tup::int AS n FROM pg_stat_user_tables WHERE relname = 'held_messages'`);
+  const n = r.rows[0]?.n;
+  return n === null || n === undefined ? undefined : Math.max(0, Number(n));
+}
+
 /** The first key of the advisory lock on a business's held wakeup (migration 0017). */
 export const HELD_WAKEUP_LOCK = 8710;
 
