@@ -7,7 +7,7 @@
 -- held_wakeups holds a row per business with a 'message.held' job queued and not yet taken. A
 -- holder queues a job only when there is no such row (or it is a minute old: a job that failed
 -- for good never leaves a burst's messages without another); the inbound step deletes the row
--- before it files (takeHeldWakeup, webhooks.ingest.ts), so a message held after that queues the
+-- before it files (take_held_wakeup), so a message held after that queues the
 -- next job. No message is left without a job to file it: a holder takes a shared advisory lock on
 -- its business until it commits, and the inbound step deletes the row under the exclusive lock (in
 -- a transaction of its own, committed before it files), so it deletes only once every holder that
@@ -24,8 +24,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON held_wakeups TO karigar_app;
 
 -- queue_held_job(listeners, biz): the job that wakes the inbound step for the business's held
 -- messages, unless one is waiting (queued under a minute ago). The caller has set the business.
--- The lock's keys: 8710 for held wakeups (HELD_WAKEUP_LOCK in webhooks.ingest.ts; the two-key form
--- never meets the one-key locks the inbound step takes per sender), and the business.
+-- The lock's keys: 8710 for held wakeups (the two-key form never meets the one-key locks the
+-- inbound step takes per sender), and the business; take_held_wakeup takes the same lock.
 CREATE FUNCTION queue_held_job(listeners text[], biz uuid) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(8710, hashtext(biz::text));
@@ -40,6 +40,17 @@ BEGIN
   END IF;
 END $$;
 GRANT EXECUTE ON FUNCTION queue_held_job(text[], uuid) TO karigar_app;
+
+-- take_held_wakeup(biz): the inbound step takes the business's 'message.held' job; called in a
+-- transaction of its own, committed before it files. The exclusive lock waits for every holder
+-- that saw the row (they hold it shared until they commit); a message held after it queues the
+-- next job.
+CREATE FUNCTION take_held_wakeup(biz uuid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(8710, hashtext(biz::text));
+  DELETE FROM held_wakeups w WHERE w.business_id = biz;
+END $$;
+GRANT EXECUTE ON FUNCTION take_held_wakeup(uuid) TO karigar_app;
 
 -- hold_messages as in 0015, but for queue_held_job.
 CREATE OR REPLACE FUNCTION hold_messages(items jsonb, listeners text[])

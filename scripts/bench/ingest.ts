@@ -235,31 +235,26 @@ export async function karigarDatabase(target: Target, providerUrl: string) {
  * — and how long the process took until no job waited and nothing was held (polled every 100 ms;
  * the last job may still be being read).
  */
-async function catchUp(url: string, held?: () => Promise<number>): Promise<{ waiting: number; held: number; seconds: number }> {
+async function catchUp(url: string, databaseUrl?: string): Promise<{ waiting: number; held: number; seconds: number }> {
   const waiting = async () => {
     const body = await (await fetch(`${url}/metrics`)).text();
     return Number(/^karigar_queue_waiting_jobs\{queue="listener\.inbound"\} (\d+)$/m.exec(body)?.[1] ?? 0);
   };
-  const started = Date.now();
-  const first = { waiting: await waiting(), held: held ? await held() : 0 };
-  while ((await waiting()) > 0 || (held && (await held()) > 0)) {
-    if (Date.now() - started > 300_000) throw new Error('the inbound backlog was not read within 5 minutes');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { ...first, seconds: (Date.now() - started) / 1000 };
-}
-
-/** Messages held and not yet filed, counted as the server's superuser (BENCH_DATABASE_URL's), across businesses. */
-function heldCounter(databaseUrl: string): () => Promise<number> {
-  return async () => {
-    const c = new pg.Client({ connectionString: databaseUrl });
-    await c.connect();
-    try {
-      return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM held_messages WHERE failed IS NULL')).rows[0].n;
-    } finally {
-      await c.end();
+  // Held messages counted as the server's superuser (BENCH_DATABASE_URL's), across businesses.
+  const db = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+  await db?.connect();
+  const held = async () => db ? (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM held_messages WHERE failed IS NULL')).rows[0].n : 0;
+  try {
+    const started = Date.now();
+    const first = { waiting: await waiting(), held: await held() };
+    while ((await waiting()) > 0 || (await held()) > 0) {
+      if (Date.now() - started > 300_000) throw new Error('the inbound backlog was not read within 5 minutes');
+      await new Promise((r) => setTimeout(r, 100));
     }
-  };
+    return { ...first, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await db?.end();
+  }
 }
 
 /** What one acknowledged webhook costs in CPU, each side, from /proc: the server's process, PostgreSQL's, and the load generator's (the bench's process). */
@@ -319,7 +314,7 @@ async function run(target: Target): Promise<Row[]> {
           await checkpoint(target);
           const r2 = await load(`${k.url}/api/v1/social/webhook/whatsapp`, m.pnid, m.secret, k.process.pid);
           runs[role].push(r2);
-          if (role === 'all') backlogs.push(await catchUp(k.url, target.kind === 'postgres' ? heldCounter(m.env.DATABASE_URL) : undefined));
+          if (role === 'all') backlogs.push(await catchUp(k.url, m.env.DATABASE_URL));
           rss[role] = Math.max(rss[role], k.peakRss());
         } finally {
           await k.stop();

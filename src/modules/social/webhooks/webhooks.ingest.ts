@@ -341,20 +341,13 @@ export async function heldMessages(db: Database): Promise<number | undefined> {
   return n === null || n === undefined ? undefined : Math.max(0, Number(n));
 }
 
-/** The first key of the advisory lock on a business's held wakeup (migration 0017). */
-export const HELD_WAKEUP_LOCK = 8710;
-
 /**
- * The inbound step takes a business's 'message.held' job: the business's wakeup row goes, in a
- * transaction of its own and before any filing, so a message held from now on queues the next job.
- * The exclusive lock waits for every holder that saw the row (queue_held_job holds the lock shared
- * until it commits), so their messages are in the table when the filing reads it.
+ * The inbound step takes a business's 'message.held' job (take_held_wakeup, migration 0017): its
+ * wakeup row goes, in a transaction of its own and before any filing, once every holder that saw
+ * it has committed; a message held from now on queues the next job.
  */
 export async function takeHeldWakeup(db: Database, businessId: string): Promise<void> {
-  await withTenant(db, businessId, async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, [HELD_WAKEUP_LOCK, businessId]);
-    await tx.query(`DELETE FROM held_wakeups WHERE business_id = $1`, [businessId]);
-  });
+  await withTenant(db, businessId, (tx) => tx.query(`SELECT take_held_wakeup($1)`, [businessId]));
 }
 
 /**
