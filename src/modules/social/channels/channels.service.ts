@@ -413,8 +413,9 @@ export interface ChannelWithSecrets {
 }
 
 /** The columns channelWithSecrets() reads, for a query that selects a channel (aliased `alias`) with other rows. */
-export const channelColumns = (alias: string) => ['id', 'business_id', 'channel_type', 'phone_number', 'account_id', 'is_active', 'status',
-  'status_reason', 'settings', 'api_key_enc', 'api_secret_enc', 'webhook_secret_enc', 'version'].map((c) => `${alias}.${c}`).join(', ');
+export const CHANNEL_COLUMNS = ['id', 'business_id', 'channel_type', 'phone_number', 'account_id', 'is_active', 'status',
+  'status_reason', 'settings', 'api_key_enc', 'api_secret_enc', 'webhook_secret_enc', 'version'] as const;
+export const channelColumns = (alias: string) => CHANNEL_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
 /** A channel's row (at least channelColumns()) with its secrets decrypted. */
 export function channelWithSecrets(key: Buffer, row: Record<string, any>): ChannelWithSecrets {

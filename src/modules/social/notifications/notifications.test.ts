@@ -123,6 +123,32 @@ test('two racing workers on a fresh event send once', async () => {
   assert.equal((await outbound(shop)).length, 1);
 });
 
+test('a notification switched off for its channel writes nothing: no message, no conversation opened', async () => {
+  const { shop, channel } = await shopWithChannel({ notifications: { 'sale.created': false, 'production.created': false } });
+  const c = await newCustomer(t.app, shop);
+  const p = await newProduct(t.app, shop, { production_steps: [] });
+  const s = await newSale(t.app, shop, c.id, [{ product_id: p.id, quantity: 1 }]);
+  const outbox = t.db.outbox;
+  t.db.outbox = undefined;
+  try {
+    ok(await call(t.app, 'POST', `/sales/${s.id}/finalize`, { token: shop.token }));
+  } finally {
+    t.db.outbox = outbox;
+  }
+  const ev = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM events WHERE type = 'sale.created' AND payload->>'sale_id' = $1`, [s.id]));
+  await handleEvent({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' });
+  assert.equal((await outbound(shop)).length, 0);
+  assert.equal(sentTo(channel.account_id).length, 0);
+  const conversations = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM conversations WHERE customer_id = $1`, [c.id]));
+  assert.equal(conversations.rows.length, 0);
+  // Switched on, the same event goes, and opens the customer's conversation.
+  ok(await call(t.app, 'PATCH', `/social/channels/${channel.id}`, { token: shop.token, body: { settings: { notifications: { 'sale.created': true } } } }));
+  await handleEvent({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' });
+  await eventually(async () => sentTo(channel.account_id).length === 1, 10_000, 'the send');
+  const opened = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM conversations WHERE customer_id = $1`, [c.id]));
+  assert.equal(opened.rows.length, 1);
+});
+
 test('a 5xx is retried with backoff and then succeeds; a permanent error fails at once', async () => {
   const { shop, channel } = await shopWithChannel({ notifications: { 'production.created': false } });
   const c = await newCustomer(t.app, shop);

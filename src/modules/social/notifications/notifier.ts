@@ -17,8 +17,8 @@ import { createProvider, DEFAULT_TIMEOUT_MS, providerNameFor, type SendResult } 
 import { redact } from '../providers/http.js';
 import { applyPendingStatuses } from './statuses.js';
 import { noteMessageSql } from '../conversations/conversations.repo.js';
-import { notificationDestination } from './destination.js';
-import { bookSlot, BOOKING_HORIZON_MS, localPace } from './pace.js';
+import { chooseDestination, DESTINATION_COLUMNS, DESTINATION_JOINS, openDestination } from './destination.js';
+import { bookingArgs, bookingParams, bookSlot, BOOKING_HORIZON_MS, localPace, slotOf, type BookingRow } from './pace.js';
 
 export const SEND_QUEUE = 'social.send';
 export const MAX_ATTEMPTS = 8;
@@ -60,15 +60,17 @@ function referenceOf(type: EventType, p: any): [string, string] | undefined {
 
 /**
  * The event with everything it is rendered from (its customer, the business, the business's own
- * wording of the event's template) in one statement: the notifier's round trips are its cost.
+ * wording of the event's template) and where it could go (destination.ts) in one statement: the
+ * notifier's round trips are its cost.
  */
 const EVENT_TO_RENDER = prepared(
   `SELECT e.type, e.payload, b.name AS business_name, b.currency, b.locale AS business_locale,
      c.id AS customer_id, c.name AS customer_name, c.mobile, c.locale AS customer_locale, c.whatsapp_opt_in,
-     ${templateOverridesSql('e.type')} AS overrides
+     ${templateOverridesSql('e.type')} AS overrides, ${DESTINATION_COLUMNS}
    FROM events e JOIN businesses b ON b.id = app_business_id()
      -- By its key, whatever the planner knows of the table (LIMIT 1: one lookup per event).
      LEFT JOIN LATERAL (SELECT c.id, c.name, c.mobile, c.locale, c.whatsapp_opt_in FROM customers c WHERE c.id = (e.payload->>'customer_id')::uuid LIMIT 1) c ON true
+     ${DESTINATION_JOINS}
    WHERE e.id = $1`);
 
 /**
@@ -87,11 +89,12 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
   if (!ev.customer_id) return skip('no such customer');
   const customer = { id: ev.customer_id as string, name: ev.customer_name as string, mobile: ev.mobile as string | null };
   if (!ev.whatsapp_opt_in) return skip('customer opted out');
-  const dest = await notificationDestination(tx, job.business_id, customer);
-  if ('skip' in dest) return skip(dest.skip);
-  const { channel } = dest;
-  const on = channel.settings?.notifications?.[type] ?? !DEFAULT_OFF.has(type);
+  const chosen = chooseDestination(ev, customer);
+  if ('skip' in chosen) return skip(chosen.skip);
+  const on = chosen.channel.settings?.notifications?.[type] ?? !DEFAULT_OFF.has(type);
   if (!on) return skip('switched off for this channel');
+  const dest = await openDestination(tx, job.business_id, chosen, customer.id);
+  const { channel } = dest;
 
   const locale = pickLocale(ev.customer_locale, ev.business_locale);
   const money = (v: string | undefined) => (v === undefined ? undefined : formatMoney(v, ev.currency, ev.business_locale));
@@ -115,6 +118,11 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
   const inWindow = dest.in_window;
   const template = inWindow ? null : mappedTemplate;
 
+  const ch = channelWithSecrets(deps.config.secretsKey, channel);
+  // The slot is booked by the statement that writes the message (one round trip less), as the
+  // transaction's last statement; PGlite paces in memory (see booked()).
+  const book = deps.db.kind !== 'pglite' && ch.is_active && ch.status === 'active'
+    ? { maxPerSecond: Number(ch.settings?.max_per_second ?? 80), marginMs: deps.config.sendJitterMarginMs } : undefined;
   const stored = await recordOutbound(tx, {
     business_id: job.business_id, channel_id: channel.id, conversation_id: dest.conversation_id, to_number: dest.to, message_text: text,
     message_type: template ? 'template' : 'text', customer_id: customer.id, reference_type: ref[0], reference_id: ref[1],
@@ -123,8 +131,16 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
       event_id: job.event_id, locale, in_window: inWindow, route: { reason: dest.reason, channel_type: channel.channel_type },
       ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}),
     },
-  }, { lease: true });
-  if (stored.leased) return booked(tx, deps, job.business_id, stored.leased, channelWithSecrets(deps.config.secretsKey, channel));
+  }, { lease: true, book });
+  if (stored.leased) {
+    if (!stored.booking) return booked(tx, deps, job.business_id, stored.leased, ch);
+    const slot = slotOf(stored.booking, stored.asked!);
+    if ('retryInMs' in slot) {
+      await putBack(tx, job.business_id, stored.leased.id, slot.retryInMs);
+      return undefined;
+    }
+    return { m: stored.leased, channel: ch, slotAt: slot.slotAt };
+  }
   // Recorded before: only a message still pending (its send was cut off) is worth another try.
   return stored.status === 'pending' ? stored.id : undefined;
 }
@@ -144,7 +160,15 @@ export interface OutboundRecord {
 /** A message leased to its sender: what the send needs. */
 interface Leased { id: string; channel_id: string; to_number: string; message_text: string; metadata: any; attempts: number }
 
-const RECORD_OUTBOUND = prepared(
+/**
+ * The INSERT of recordOutbound(), which files the message in its conversation. `book`: the
+ * statement then books the message's send slot (book_send_slot, pace.ts) as well, one round trip
+ * instead of two, and still the transaction's last statement. The booking takes the conversation's
+ * channel as its argument, so it runs only once the conversation's row is updated (and locked):
+ * the locks are taken in the order the two statements took them, the conversation's first, or a
+ * notification that opened the conversation and one that booked first would wait for each other.
+ */
+const recordOutboundSql = (book: boolean) =>
   `WITH m AS (
      INSERT INTO social_messages (business_id, id, channel_id, direction, status, to_number, message_text, message_type,
        customer_id, reference_type, reference_id, event_type, template_name, metadata, conversation_id, sent_by, attempts, locked_until)
@@ -152,8 +176,12 @@ const RECORD_OUTBOUND = prepared(
        CASE WHEN $15 THEN 1 ELSE 0 END, CASE WHEN $15 THEN now() + make_interval(secs => $16) END)
      ON CONFLICT (business_id, channel_id, to_number, event_type, reference_id) WHERE direction = 'outbound' DO NOTHING
      RETURNING id, created_at, direction, channel_id, to_number, message_text, metadata, attempts, conversation_id),
-   filed AS (${noteMessageSql('m', 'v.id = m.conversation_id')})
-   SELECT id, channel_id, to_number, message_text, metadata, attempts FROM m`);
+   filed AS (${noteMessageSql('m', 'v.id = m.conversation_id')}${book ? ' RETURNING v.channel_id' : ''})
+   SELECT m.id, m.channel_id, m.to_number, m.message_text, m.metadata, m.attempts${book ? `, s.slot_at, s.retry_in_ms, s.db_now
+   FROM m LEFT JOIN filed f ON true
+     LEFT JOIN LATERAL (SELECT * FROM book_send_slot($1, f.channel_id, ${bookingArgs(17)}) WHERE f.channel_id IS NOT NULL) s ON true` : ' FROM m'}`;
+const RECORD_OUTBOUND = prepared(recordOutboundSql(false));
+const RECORD_AND_BOOK = prepared(recordOutboundSql(true));
 
 /**
  * Writes an outbound message `pending`, once per (channel, recipient, event, reference): the unique
@@ -161,12 +189,21 @@ const RECORD_OUTBOUND = prepared(
  * It is filed in its conversation by the same statement. `lease`: a new message is written already
  * leased to this sender, as claim() would lease it (its attempt counted), saving a second rewrite.
  */
-export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: boolean } = {}): Promise<{ id: string; status: string; created: boolean; leased?: Leased }> {
-  const ins = await tx.query<Leased>(RECORD_OUTBOUND,
-    [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
-      o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null, opts.lease ?? false, LEASE_SECONDS]);
+export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: boolean; book?: { maxPerSecond: number; marginMs: number } } = {}):
+  Promise<{ id: string; status: string; created: boolean; leased?: Leased; booking?: BookingRow; asked?: number }> {
+  const params: unknown[] = [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
+    o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null, opts.lease ?? false, LEASE_SECONDS];
+  const book = opts.lease ? opts.book : undefined;
+  if (book) params.push(...bookingParams(book.maxPerSecond, book.marginMs));
+  const asked = Date.now();
+  const ins = await tx.query<Leased & BookingRow>(book ? RECORD_AND_BOOK : RECORD_OUTBOUND, params);
   const row = ins.rows[0];
-  if (row) return { id: row.id, status: 'pending', created: true, ...(opts.lease ? { leased: row } : {}) };
+  if (row) {
+    if (!opts.lease) return { id: row.id, status: 'pending', created: true };
+    const { slot_at, retry_in_ms, db_now, ...leased } = row;
+    // No booking when the message has no conversation to file it in (the caller books after).
+    return { id: row.id, status: 'pending', created: true, leased, ...(book && db_now !== null ? { booking: { slot_at, retry_in_ms, db_now }, asked } : {}) };
+  }
   const existing = (await tx.query<{ id: string; status: string }>(prepared(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
        AND event_type = $3 AND reference_id = $4`), [o.channel_id, o.to_number, o.event_type, o.reference_id])).rows[0];

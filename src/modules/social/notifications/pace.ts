@@ -145,12 +145,36 @@ export const bookingLead = new BookingLead();
  * how long to wait before asking again, and the database's time when it answered.
  */
 export async function bookSlotInDatabase(tx: Tx, businessId: string, channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS,
-  leadMs = bookingLead.ms): Promise<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }> {
-  const row = (await tx.query<{ slot_at: number | null; retry_in_ms: number | null; db_now: number }>(prepared(
-    `SELECT slot_at, retry_in_ms, db_now FROM book_send_slot($1, $2, $3, $4, $5, $6, $7, $8)`),
-    [businessId, channelId, capOf(maxPerSecond), windowMs(marginMs), sendGapMs(maxPerSecond, marginMs), leadMs,
-      BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS])).rows[0];
+  leadMs = bookingLead.ms): Promise<BookingRow> {
+  const row = (await tx.query<BookingRow>(prepared(
+    `SELECT slot_at, retry_in_ms, db_now FROM book_send_slot($1, $2, ${bookingArgs(3)})`),
+    [businessId, channelId, ...bookingParams(maxPerSecond, marginMs, leadMs)])).rows[0];
   return { slot_at: row.slot_at === null ? null : Number(row.slot_at), retry_in_ms: row.retry_in_ms === null ? null : Number(row.retry_in_ms), db_now: Number(row.db_now) };
+}
+
+/** What book_send_slot answers (its float8s as numbers). */
+export interface BookingRow { slot_at: number | null; retry_in_ms: number | null; db_now: number }
+
+/** book_send_slot's arguments after the business and channel, as placeholders from $first (bookingParams() gives their values). */
+export const bookingArgs = (first: number) => Array.from({ length: 6 }, (_, i) => `$${first + i}`).join(', ');
+
+/** The values of bookingArgs(): cap, window, gap, lead, horizon and first-send allowance. */
+export function bookingParams(maxPerSecond: number, marginMs = JITTER_MARGIN_MS, leadMs = bookingLead.ms): number[] {
+  return [capOf(maxPerSecond), windowMs(marginMs), sendGapMs(maxPerSecond, marginMs), leadMs, BOOKING_HORIZON_MS, FIRST_SEND_ALLOWANCE_MS];
+}
+
+/**
+ * A booking's answer, asked at `asked` (this process's clock) and answered now: the slot by this
+ * process's clock, or how long to wait before asking again. A slot's round trip teaches the lead
+ * and the clock offset.
+ */
+export function slotOf(row: BookingRow, asked: number): { slotAt: number } | { retryInMs: number } {
+  if (row.slot_at === null) return { retryInMs: Number(row.retry_in_ms) };
+  // Round trip to the end of the statement; the commit after it is short (the last statement).
+  const answered = Date.now();
+  bookingLead.observe(answered - asked);
+  databaseClock.observe(Number(row.db_now), asked, answered);
+  return { slotAt: Number(row.slot_at) - databaseClock.offsetMs };
 }
 
 /**
@@ -160,12 +184,7 @@ export async function bookSlotInDatabase(tx: Tx, businessId: string, channelId: 
  */
 export async function bookSlot(tx: Tx, businessId: string, channelId: string, maxPerSecond: number, marginMs = JITTER_MARGIN_MS): Promise<{ slotAt: number } | { retryInMs: number }> {
   const asked = Date.now();
-  const row = await bookSlotInDatabase(tx, businessId, channelId, maxPerSecond, marginMs);
-  if (row.slot_at === null) return { retryInMs: row.retry_in_ms! };
-  // Round trip to the end of the statement; the commit after it is short (the last statement).
-  bookingLead.observe(Date.now() - asked);
-  databaseClock.observe(row.db_now, asked, Date.now());
-  return { slotAt: row.slot_at - databaseClock.offsetMs };
+  return slotOf(await bookSlotInDatabase(tx, businessId, channelId, maxPerSecond, marginMs), asked);
 }
 
 /** The most of these times (ms) inside any one sliding second [t, t + 1000): what the cap bounds. */
