@@ -41,6 +41,22 @@ async function finalSale(shop: Biz, customer: { id: string }, steps = ['Bake', '
   return ok(await call(t.app, 'POST', `/sales/${s.id}/finalize`, { token: shop.token }));
 }
 
+/** A finalized sale's `sale.created` event, written without the queue seeing it: a job for handleEvent() to be handed by hand. */
+async function saleCreatedUnqueued(shop: Biz, customer: { id: string }) {
+  const p = await newProduct(t.app, shop, { production_steps: [] });
+  const s = await newSale(t.app, shop, customer.id, [{ product_id: p.id, quantity: 1 }]);
+  const outbox = t.db.outbox;
+  t.db.outbox = undefined;
+  try {
+    ok(await call(t.app, 'POST', `/sales/${s.id}/finalize`, { token: shop.token }));
+  } finally {
+    t.db.outbox = outbox;
+  }
+  const ev = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM events WHERE type = 'sale.created' AND payload->>'sale_id' = $1`, [s.id]));
+  return { business_id: shop.business.id, event_id: ev.rows[0].id as number, type: 'sale.created' as const };
+}
+const deps = () => ({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog });
+
 const outbound = async (shop: Biz, q = '') => ok(await call(t.app, 'GET', `/social/messages?direction=outbound${q}`, { token: shop.token })).data;
 const sentTo = (pnid: string) => fake.requests.filter((r) => r.path.includes(`/meta/${pnid}/messages`));
 
@@ -95,9 +111,8 @@ test('an event delivered twice, or to two workers at once, yields exactly one me
   await eventually(async () => (await outbound(shop)).some((m: any) => m.status === 'sent'), 15_000, 'first send');
   const ev = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM events WHERE type = 'sale.created' AND payload->>'sale_id' = $1`, [sale.id]));
   const job = { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' as const };
-  const deps = { db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog };
-  await handleEvent(deps, job);
-  await Promise.all([handleEvent(deps, job), handleEvent(deps, job), handleEvent(deps, job)]);
+  await handleEvent(deps(), job);
+  await Promise.all([handleEvent(deps(), job), handleEvent(deps(), job), handleEvent(deps(), job)]);
   assert.equal((await outbound(shop)).length, 1);
   assert.equal(sentTo(channel.account_id).length, 1);
 });
@@ -106,19 +121,8 @@ test('two racing workers on a fresh event send once', async () => {
   const { shop, channel } = await shopWithChannel({ notifications: { 'production.created': false } });
   const c = await newCustomer(t.app, shop);
   // Write the event without the queue seeing it, then hand it to three handlers at once.
-  const p = await newProduct(t.app, shop, { production_steps: [] });
-  const s = await newSale(t.app, shop, c.id, [{ product_id: p.id, quantity: 1 }]);
-  const outbox = t.db.outbox;
-  t.db.outbox = undefined;
-  try {
-    ok(await call(t.app, 'POST', `/sales/${s.id}/finalize`, { token: shop.token }));
-  } finally {
-    t.db.outbox = outbox;
-  }
-  const ev = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM events WHERE type = 'sale.created' AND payload->>'sale_id' = $1`, [s.id]));
-  const job = { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' as const };
-  const deps = { db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog };
-  await Promise.all([handleEvent(deps, job), handleEvent(deps, job), handleEvent(deps, job)]);
+  const job = await saleCreatedUnqueued(shop, c);
+  await Promise.all([handleEvent(deps(), job), handleEvent(deps(), job), handleEvent(deps(), job)]);
   assert.equal(sentTo(channel.account_id).length, 1);
   assert.equal((await outbound(shop)).length, 1);
 });
@@ -126,24 +130,15 @@ test('two racing workers on a fresh event send once', async () => {
 test('a notification switched off for its channel writes nothing: no message, no conversation opened', async () => {
   const { shop, channel } = await shopWithChannel({ notifications: { 'sale.created': false, 'production.created': false } });
   const c = await newCustomer(t.app, shop);
-  const p = await newProduct(t.app, shop, { production_steps: [] });
-  const s = await newSale(t.app, shop, c.id, [{ product_id: p.id, quantity: 1 }]);
-  const outbox = t.db.outbox;
-  t.db.outbox = undefined;
-  try {
-    ok(await call(t.app, 'POST', `/sales/${s.id}/finalize`, { token: shop.token }));
-  } finally {
-    t.db.outbox = outbox;
-  }
-  const ev = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM events WHERE type = 'sale.created' AND payload->>'sale_id' = $1`, [s.id]));
-  await handleEvent({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' });
+  const job = await saleCreatedUnqueued(shop, c);
+  await handleEvent(deps(), job);
   assert.equal((await outbound(shop)).length, 0);
   assert.equal(sentTo(channel.account_id).length, 0);
   const conversations = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM conversations WHERE customer_id = $1`, [c.id]));
   assert.equal(conversations.rows.length, 0);
   // Switched on, the same event goes, and opens the customer's conversation.
   ok(await call(t.app, 'PATCH', `/social/channels/${channel.id}`, { token: shop.token, body: { settings: { notifications: { 'sale.created': true } } } }));
-  await handleEvent({ db: t.db, config: t.config, queue: t.runtime!.queue, log: silentLog }, { business_id: shop.business.id, event_id: ev.rows[0].id, type: 'sale.created' });
+  await handleEvent(deps(), job);
   await eventually(async () => sentTo(channel.account_id).length === 1, 10_000, 'the send');
   const opened = await withTenant(t.db, shop.business.id, (tx) => tx.query(`SELECT id FROM conversations WHERE customer_id = $1`, [c.id]));
   assert.equal(opened.rows.length, 1);

@@ -120,9 +120,8 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
 
   const ch = channelWithSecrets(deps.config.secretsKey, channel);
   // The slot is booked by the statement that writes the message (one round trip less), as the
-  // transaction's last statement; PGlite paces in memory (see booked()).
-  const book = deps.db.kind !== 'pglite' && ch.is_active && ch.status === 'active'
-    ? { maxPerSecond: Number(ch.settings?.max_per_second ?? 80), marginMs: deps.config.sendJitterMarginMs } : undefined;
+  // transaction's last statement.
+  const book = slotBooked(deps, ch) ? { maxPerSecond: maxPerSecondOf(ch), marginMs: deps.config.sendJitterMarginMs } : undefined;
   const stored = await recordOutbound(tx, {
     business_id: job.business_id, channel_id: channel.id, conversation_id: dest.conversation_id, to_number: dest.to, message_text: text,
     message_type: template ? 'template' : 'text', customer_id: customer.id, reference_type: ref[0], reference_id: ref[1],
@@ -132,15 +131,7 @@ async function prepare(tx: Tx, deps: NotifierDeps, job: EventJob): Promise<Claim
       ...(template ? { template } : {}), ...(mappedTemplate ? { fallback_template: mappedTemplate } : {}),
     },
   }, { lease: true, book });
-  if (stored.leased) {
-    if (!stored.booking) return booked(tx, deps, job.business_id, stored.leased, ch);
-    const slot = slotOf(stored.booking, stored.asked!);
-    if ('retryInMs' in slot) {
-      await putBack(tx, job.business_id, stored.leased.id, slot.retryInMs);
-      return undefined;
-    }
-    return { m: stored.leased, channel: ch, slotAt: slot.slotAt };
-  }
+  if (stored.leased) return booked(tx, deps, job.business_id, stored.leased, ch, stored.booking);
   // Recorded before: only a message still pending (its send was cut off) is worth another try.
   return stored.status === 'pending' ? stored.id : undefined;
 }
@@ -190,7 +181,7 @@ const RECORD_AND_BOOK = prepared(recordOutboundSql(true));
  * leased to this sender, as claim() would lease it (its attempt counted), saving a second rewrite.
  */
 export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: boolean; book?: { maxPerSecond: number; marginMs: number } } = {}):
-  Promise<{ id: string; status: string; created: boolean; leased?: Leased; booking?: BookingRow; asked?: number }> {
+  Promise<{ id: string; status: string; created: boolean; leased?: Leased; booking?: Booking }> {
   const params: unknown[] = [o.business_id, o.id ?? null, o.channel_id, o.to_number, o.message_text, o.message_type, o.customer_id, o.reference_type, o.reference_id,
     o.event_type, o.template_name ?? null, JSON.stringify(o.metadata), o.conversation_id ?? null, o.sent_by ?? null, opts.lease ?? false, LEASE_SECONDS];
   const book = opts.lease ? opts.book : undefined;
@@ -202,7 +193,7 @@ export async function recordOutbound(tx: Tx, o: OutboundRecord, opts: { lease?: 
     if (!opts.lease) return { id: row.id, status: 'pending', created: true };
     const { slot_at, retry_in_ms, db_now, ...leased } = row;
     // No booking when the message has no conversation to file it in (the caller books after).
-    return { id: row.id, status: 'pending', created: true, leased, ...(book && db_now !== null ? { booking: { slot_at, retry_in_ms, db_now }, asked } : {}) };
+    return { id: row.id, status: 'pending', created: true, leased, ...(book && db_now !== null ? { booking: { row: { slot_at, retry_in_ms, db_now }, asked } } : {}) };
   }
   const existing = (await tx.query<{ id: string; status: string }>(prepared(
     `SELECT id, status FROM social_messages WHERE direction = 'outbound' AND channel_id = $1 AND to_number = $2
@@ -256,7 +247,7 @@ async function waitForSlot(deps: NotifierDeps, businessId: string, messageId: st
     if (wait >= 1) await new Promise((res) => setTimeout(res, wait));
     if (Date.now() - slotAt <= lateMs) return true;
     const again = await withTenant(deps.db, businessId, async (tx) => {
-      const slot = rebooks < 2 ? await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs) : undefined;
+      const slot = rebooks < 2 ? await bookSlot(tx, businessId, channel.id, maxPerSecondOf(channel), deps.config.sendJitterMarginMs) : undefined;
       if (!slot || 'retryInMs' in slot || slot.slotAt > mustSendBy) {
         await putBack(tx, businessId, messageId, slot && 'retryInMs' in slot ? slot.retryInMs : 100 + Math.random() * 400);
         return undefined;
@@ -304,13 +295,28 @@ async function claim(tx: Tx, deps: NotifierDeps, businessId: string, messageId: 
   return booked(tx, deps, businessId, m, await loadChannelWithSecrets(tx, deps.config.secretsKey, m.channel_id));
 }
 
-/** A leased message's slot under its channel's rate cap, booked last in the transaction. */
-async function booked(tx: Tx, deps: NotifierDeps, businessId: string, m: Leased, channel: ChannelWithSecrets | undefined): Promise<Claimed | undefined> {
-  if (!channel || !channel.is_active || channel.status !== 'active') return { m, channel, slotAt: 0 };
-  // One process owns a PGlite database: it paces its sends in memory (LocalPace), exactly.
-  if (deps.db.kind === 'pglite') return { m, channel, slotAt: 0 };
+/** A booking made by the statement that wrote the message, and when it was asked for (this process's clock). */
+interface Booking { row: BookingRow; asked: number }
+
+const maxPerSecondOf = (channel: { settings?: any }) => Number(channel.settings?.max_per_second ?? 80);
+
+/**
+ * Whether a send on this channel books its slot in the database: a channel that can send, on
+ * PostgreSQL. One process owns a PGlite database: it paces its sends in memory (LocalPace), exactly.
+ */
+function slotBooked(deps: NotifierDeps, channel: ChannelWithSecrets | undefined): channel is ChannelWithSecrets {
+  return !!channel && channel.is_active && channel.status === 'active' && deps.db.kind !== 'pglite';
+}
+
+/**
+ * A leased message's slot under its channel's rate cap, booked last in the transaction (or
+ * already, by the statement that wrote the message: `booking`).
+ */
+async function booked(tx: Tx, deps: NotifierDeps, businessId: string, m: Leased, channel: ChannelWithSecrets | undefined, booking?: Booking): Promise<Claimed | undefined> {
+  if (!slotBooked(deps, channel)) return { m, channel, slotAt: 0 };
   // Last in the transaction: the channel's pace row stays locked only until the commit.
-  const slot = await bookSlot(tx, businessId, channel.id, Number(channel.settings?.max_per_second ?? 80), deps.config.sendJitterMarginMs);
+  const slot = booking ? slotOf(booking.row, booking.asked)
+    : await bookSlot(tx, businessId, channel.id, maxPerSecondOf(channel), deps.config.sendJitterMarginMs);
   if ('retryInMs' in slot) {
     // The channel is booked further ahead than a lease should wait: back in the queue, unclaimed.
     await putBack(tx, businessId, m.id, slot.retryInMs);
@@ -326,7 +332,7 @@ async function sendClaimed(deps: NotifierDeps, businessId: string, claimed: Clai
     await finish(deps, businessId, m.id, { ok: false, kind: 'permanent', ...whyNotSending(channel) });
     return;
   }
-  const cap = Number(channel.settings?.max_per_second ?? 80);
+  const cap = maxPerSecondOf(channel);
   if (deps.db.kind === 'pglite') {
     if (!(await localPace.take(channel.id, cap, deps.config.sendJitterMarginMs))) {
       await withTenant(deps.db, businessId, async (tx) => {
